@@ -1,0 +1,71 @@
+/* Actions: what a jail does to ban and unban, shell or native. */
+#ifndef JAILD_ACTION_H
+#define JAILD_ACTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* What an action is told about one ban. */
+struct action_ban {
+	const char *jail;
+	struct addr addr;
+	time_t start;
+	time_t end; /* 0: permanent */
+	int failures;
+	const char *reason;
+	const char *matches; /* the matched lines, '\n'-separated, or NULL */
+};
+
+struct action;
+
+struct action_ops {
+	const char *name;
+	/* Prepare (actionstart, create sets); errors name jail and action. */
+	int (*start)(struct action *, char **cause);
+	/* Tear down at a clean stop (actionstop). */
+	void (*stop)(struct action *);
+	/* Queue or run a ban/unban; failures are retried, not returned. */
+	void (*ban)(struct action *, const struct action_ban *);
+	void (*unban)(struct action *, const struct action_ban *);
+	/* At start: make the firewall hold exactly these active bans. */
+	void (*restore)(struct action *, const struct action_ban *, size_t n);
+	/* End of a loop turn: send what was queued (one batch). */
+	void (*flush)(struct action *);
+	void (*free)(struct action *);
+};
+
+struct action_stats {
+	uint64_t bans;
+	uint64_t unbans;
+	uint64_t failures; /* commands that failed or timed out */
+	uint64_t evicted; /* sockets destroyed (native evict) */
+};
+
+struct action {
+	const struct action_ops *ops;
+	const struct action_conf *conf; /* borrowed from the config */
+	const struct jail_conf *jail; /* borrowed */
+	uv_loop_t *loop;
+	struct action_stats stats;
+	void *impl;
+};
+
+/*
+ * Make the action conf describes, for jail: a shell action, or the native
+ * one its file names.  Returns NULL with *cause naming jail and action.
+ */
+struct action *action_create(uv_loop_t *, const struct action_conf *,
+    const struct jail_conf *, char **cause);
+void action_free(struct action *);
+
+/* Implementations. */
+extern const struct action_ops action_shell_ops;
+extern const struct action_ops action_nft_ops;
+
+#endif

@@ -1,0 +1,73 @@
+/* The store: bans and log positions in one SQLite file. */
+#ifndef JAILD_STORE_H
+#define JAILD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store_ban {
+	int64_t id;
+	char jail[64];
+	struct addr addr; /* host or prefix */
+	time_t start;
+	time_t end; /* 0: permanent */
+	int failures;
+	char reason[32]; /* "failures", "manual", "saturation", ... */
+	int active;
+	time_t lifted; /* 0 while active or when it simply expired */
+	char lifted_by[32]; /* "expired", "jailctl", ... */
+};
+
+struct store_pos {
+	char path[4096];
+	uint64_t inode;
+	uint64_t offset;
+	uint64_t headhash; /* hash of the file's first line */
+};
+
+struct store;
+
+/*
+ * Open (creating) path, or ":memory:".  WAL, busy timeout, schema created
+ * or checked: a database from a newer jaild is refused with a message.
+ * The file is made mode 0600.
+ */
+struct store *store_open(const char *path, char **cause);
+void store_close(struct store *);
+
+/* One transaction per loop turn; begin is a no-op if one is open. */
+int store_begin(struct store *);
+int store_commit(struct store *);
+
+/* Insert a ban (active); sets b->id.  Returns 0 or -1. */
+int store_ban_insert(struct store *, struct store_ban *b);
+/* Mark ban id lifted at when, by whom ("expired", "jailctl", ...). */
+int store_ban_lift(struct store *, int64_t id, time_t when, const char *by);
+/* Extend or shorten an active ban (re-ban while banned, manual ban). */
+int store_ban_set_end(struct store *, int64_t id, time_t end);
+
+typedef int (*store_ban_cb)(const struct store_ban *, void *arg);
+
+/* Every active ban, in start order; the callback returns non-zero to stop. */
+int store_ban_foreach_active(struct store *, store_ban_cb, void *arg);
+/* Every ban, active or not, of addr or of a prefix containing it. */
+int store_ban_foreach_history(struct store *, const struct addr *,
+    store_ban_cb, void *arg);
+/* How many bans addr had before (for bantime.increment). */
+int store_ban_count(struct store *, const struct addr *, const char *jail);
+
+int store_pos_save(struct store *, const struct store_pos *);
+/* Returns 0 and fills pos, or -1 if the path has no saved position. */
+int store_pos_load(struct store *, const char *path, struct store_pos *pos);
+
+/* Delete lifted bans that ended before cutoff; returns rows deleted. */
+int store_purge(struct store *, time_t cutoff, int limit);
+
+const char *store_errmsg(struct store *);
+
+#endif
