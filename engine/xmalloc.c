@@ -38,13 +38,15 @@ xcalloc(size_t nmemb, size_t size)
 void *
 xreallocarray(void *old, size_t nmemb, size_t size)
 {
+	size_t total;
 	void *p;
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		xmalloc_die(SIZE_MAX);
-	p = realloc(old, nmemb * size ? nmemb * size : 1);
+	total = nmemb * size;
+	p = realloc(old, total != 0 ? total : 1);
 	if (p == NULL)
-		xmalloc_die(nmemb * size);
+		xmalloc_die(total);
 	return p;
 }
 

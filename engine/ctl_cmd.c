@@ -1,0 +1,391 @@
+/* The control commands jaild answers, over the daemon's state. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_cmd.h"
+#include "daemon.h"
+#include "duration.h"
+#include "log.h"
+#include "tracker.h"
+#include "xmalloc.h"
+
+/* An epoch time, or null for "never" (permanent bans). */
+static json_t *
+ctl_cmd_time(time_t t)
+{
+	return t == 0 ? json_null() : json_integer((json_int_t)t);
+}
+
+static json_t *
+ctl_cmd_addr(const struct addr *a)
+{
+	char text[ADDR_STRLEN];
+
+	addr_format(a, text, sizeof text);
+	return json_string(text);
+}
+
+static json_t *ctl_cmd_fail(const char **, char **, const char *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* Set an error reply; returns NULL for the handler to return. */
+static json_t *
+ctl_cmd_fail(const char **code, char **msg, const char *c, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	*code = c;
+	va_start(ap, fmt);
+	if (vasprintf(msg, fmt, ap) < 0)
+		*msg = NULL;
+	va_end(ap);
+	return NULL;
+}
+
+static const char *
+ctl_cmd_arg(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+/* Find the jail named by args.jail, or fail with "no-such-jail". */
+static struct jail *
+ctl_cmd_jail(struct daemon *d, const char *name, const char **code,
+    char **msg)
+{
+	struct jail *j;
+
+	if (name == NULL) {
+		ctl_cmd_fail(code, msg, "usage", "%s", "a jail name is needed");
+		return NULL;
+	}
+	if ((j = daemon_jail_find(d, name)) == NULL)
+		ctl_cmd_fail(code, msg, "no-such-jail",
+		    "no jail named %s (see jailctl status)", name);
+	return j;
+}
+
+static json_t *
+ctl_cmd_ban_json(const struct jail *j, const struct jail_ban *b)
+{
+	return json_pack("{s:s, s:o, s:I, s:o, s:i, s:s}", "jail", j->name,
+	    "addr", ctl_cmd_addr(&b->addr), "since", (json_int_t)b->start,
+	    "until", ctl_cmd_time(b->end), "failures", b->failures, "reason",
+	    b->reason);
+}
+
+/* Append every ban of j to the array. */
+static void
+ctl_cmd_bans_add(json_t *array, const struct jail *j)
+{
+	struct jail_ban **v;
+	size_t n, i;
+
+	v = jail_ban_list(j, &n);
+	for (i = 0; i < n; i++)
+		json_array_append_new(array, ctl_cmd_ban_json(j, v[i]));
+	free(v);
+}
+
+static json_t *
+ctl_cmd_sources(struct daemon *d)
+{
+	json_t *a = json_array();
+	struct source *s;
+	struct source_pos pos;
+	size_t i;
+
+	for (i = 0; i < daemon_nsources(d); i++) {
+		if ((s = daemon_source(d, i)) == NULL)
+			continue;
+		source_position(s, &pos);
+		json_array_append_new(a,
+		    json_pack("{s:s, s:I, s:I, s:I, s:o}", "path",
+			source_path(s), "inode", (json_int_t)pos.inode,
+			"offset", (json_int_t)pos.offset, "lines",
+			(json_int_t)source_stats(s)->lines, "last_read",
+			ctl_cmd_time(source_stats(s)->last_read)));
+	}
+	return a;
+}
+
+static json_t *
+ctl_cmd_status_all(struct daemon *d)
+{
+	json_t *jails = json_array();
+	struct jail *j;
+	size_t i;
+
+	for (i = 0; i < daemon_njails(d); i++) {
+		j = daemon_jail(d, i);
+		json_array_append_new(jails,
+		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name",
+			j->name, "filter", filter_name(j->filter), "banned",
+			(json_int_t)jail_ban_count(j), "failures",
+			(json_int_t)tracker_count(j->tracker), "total_bans",
+			(json_int_t)j->stats.total_bans, "lines",
+			(json_int_t)j->stats.lines, "matched",
+			(json_int_t)j->stats.matched));
+	}
+	return json_pack("{s:s, s:I, s:o, s:o}", "version", PACKAGE_VERSION,
+	    "uptime", (json_int_t)(time(NULL) - daemon_started(d)), "jails",
+	    jails, "sources", ctl_cmd_sources(d));
+}
+
+static json_t *
+ctl_cmd_strings(char **v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *
+ctl_cmd_status_jail(const struct jail *j)
+{
+	const struct jail_conf *jc = j->conf;
+	json_t *actions = json_array(), *banned = json_array(), *sat;
+	uint64_t evicted = 0;
+	size_t i;
+
+	for (i = 0; i < j->nactions; i++) {
+		json_array_append_new(actions,
+		    json_string(j->actions[i]->conf->name));
+		evicted += j->actions[i]->stats.evicted;
+	}
+	ctl_cmd_bans_add(banned, j);
+	sat = json_pack("{s:I, s:o, s:I, s:I}", "count",
+	    (json_int_t)j->stats.sat_count, "last",
+	    ctl_cmd_time(j->stats.sat_last), "holders_found",
+	    (json_int_t)j->stats.sat_holders, "banned",
+	    (json_int_t)j->stats.sat_banned);
+	return json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:o, s:o, s:I}",
+	    "name", j->name, "filter", filter_name(j->filter), "actions",
+	    actions, "logpaths", ctl_cmd_strings(jc->logpaths, jc->nlogpaths),
+	    "maxretry", jc->maxretry, "findtime", (json_int_t)jc->findtime,
+	    "bantime", (json_int_t)jc->bantime, "lines",
+	    (json_int_t)j->stats.lines, "matched", (json_int_t)j->stats.matched,
+	    "ignored", (json_int_t)j->stats.ignored, "failures",
+	    (json_int_t)tracker_count(j->tracker), "total_failures",
+	    (json_int_t)j->stats.total_failures, "total_bans",
+	    (json_int_t)j->stats.total_bans, "banned", banned, "saturation",
+	    sat, "evicted", (json_int_t)evicted);
+}
+
+static json_t *
+ctl_cmd_status(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	const char *name = ctl_cmd_arg(args, "jail");
+	struct jail *j;
+
+	if (name == NULL)
+		return ctl_cmd_status_all(d);
+	if ((j = ctl_cmd_jail(d, name, code, msg)) == NULL)
+		return NULL;
+	return ctl_cmd_status_jail(j);
+}
+
+/* Parse args.addr as a host or prefix. */
+static int
+ctl_cmd_parse_addr(json_t *args, struct addr *a, const char **code,
+    char **msg)
+{
+	const char *text = ctl_cmd_arg(args, "addr");
+
+	if (text == NULL) {
+		ctl_cmd_fail(code, msg, "usage", "%s", "an address is needed");
+		return -1;
+	}
+	if (addr_parse(text, a) != 0) {
+		ctl_cmd_fail(code, msg, "bad-address",
+		    "%s is not an IPv4 or IPv6 address or prefix", text);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *
+ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	const char *dur = ctl_cmd_arg(args, "duration");
+	const struct jail_ban *b;
+	struct jail *j;
+	struct addr a;
+	int64_t bantime;
+	char *cause = NULL;
+
+	if ((j = ctl_cmd_jail(d, ctl_cmd_arg(args, "jail"), code, msg)) ==
+	    NULL || ctl_cmd_parse_addr(args, &a, code, msg) != 0)
+		return NULL;
+	bantime = j->conf->bantime;
+	if (dur != NULL && duration_parse(dur, &bantime) != 0)
+		return ctl_cmd_fail(code, msg, "bad-duration",
+		    "%s is not a duration (600, 10m, 1h30m, 1d, -1)", dur);
+	if (jail_ignores(j, &a))
+		return ctl_cmd_fail(code, msg, "ignored",
+		    "%s is in the jail's ignoreip", ctl_cmd_arg(args, "addr"));
+	b = daemon_ban(d, j, &a, bantime, 0, "manual", NULL, &cause);
+	if (b == NULL) {
+		*code = "store";
+		*msg = cause;
+		return NULL;
+	}
+	return json_pack("{s:s, s:o, s:o}", "jail", j->name, "addr",
+	    ctl_cmd_addr(&b->addr), "until", ctl_cmd_time(b->end));
+}
+
+/* Unban a (or everything when a is NULL) in j; note each in done. */
+static void
+ctl_cmd_unban_jail(struct daemon *d, struct jail *j, const struct addr *a,
+    json_t *done)
+{
+	struct jail_ban **v;
+	size_t n, i;
+
+	if (a != NULL) {
+		if (daemon_unban(d, j, a, "jailctl") == 0)
+			json_array_append_new(done, json_pack("{s:s, s:o}",
+			    "jail", j->name, "addr", ctl_cmd_addr(a)));
+		return;
+	}
+	v = jail_ban_list(j, &n);
+	for (i = 0; i < n; i++) {
+		json_array_append_new(done, json_pack("{s:s, s:o}", "jail",
+		    j->name, "addr", ctl_cmd_addr(&v[i]->addr)));
+		daemon_unban(d, j, &v[i]->addr, "jailctl");
+	}
+	free(v);
+}
+
+static json_t *
+ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	const char *name = ctl_cmd_arg(args, "jail");
+	int all = json_is_true(json_object_get(args, "all"));
+	struct jail *j = NULL;
+	struct addr a;
+	json_t *done;
+	size_t i;
+
+	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
+		return NULL;
+	if (!all && ctl_cmd_parse_addr(args, &a, code, msg) != 0)
+		return NULL;
+	done = json_array();
+	for (i = 0; i < daemon_njails(d); i++) {
+		if (j == NULL || j == daemon_jail(d, i))
+			ctl_cmd_unban_jail(d, daemon_jail(d, i),
+			    all ? NULL : &a, done);
+	}
+	if (!all && json_array_size(done) == 0) {
+		json_decref(done);
+		return ctl_cmd_fail(code, msg, "not-banned", "%s is not banned",
+		    ctl_cmd_arg(args, "addr"));
+	}
+	return json_pack("{s:o}", "unbanned", done);
+}
+
+static json_t *
+ctl_cmd_list(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	const char *name = ctl_cmd_arg(args, "jail");
+	struct jail *j = NULL;
+	json_t *bans;
+	size_t i;
+
+	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
+		return NULL;
+	bans = json_array();
+	for (i = 0; i < daemon_njails(d); i++) {
+		if (j == NULL || j == daemon_jail(d, i))
+			ctl_cmd_bans_add(bans, daemon_jail(d, i));
+	}
+	return json_pack("{s:o}", "bans", bans);
+}
+
+static int
+ctl_cmd_history_one(const struct store_ban *b, void *arg)
+{
+	json_t *bans = arg;
+
+	json_array_append_new(bans,
+	    json_pack("{s:s, s:o, s:I, s:o, s:i, s:s, s:b, s:o, s:o}", "jail",
+		b->jail, "addr", ctl_cmd_addr(&b->addr), "start",
+		(json_int_t)b->start, "end", ctl_cmd_time(b->end), "failures",
+		b->failures, "reason", b->reason, "active", b->active, "lifted",
+		ctl_cmd_time(b->lifted), "lifted_by",
+		b->lifted_by[0] ? json_string(b->lifted_by) : json_null()));
+	return 0;
+}
+
+static json_t *
+ctl_cmd_history(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	struct addr a;
+	json_t *bans;
+
+	if (ctl_cmd_parse_addr(args, &a, code, msg) != 0)
+		return NULL;
+	bans = json_array();
+	if (store_ban_foreach_history(daemon_store(d), &a,
+	    ctl_cmd_history_one, bans) != 0) {
+		json_decref(bans);
+		return ctl_cmd_fail(code, msg, "store", "%s",
+		    store_errmsg(daemon_store(d)));
+	}
+	return json_pack("{s:o, s:o}", "addr", ctl_cmd_addr(&a), "bans", bans);
+}
+
+static json_t *
+ctl_cmd_reload(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	struct conf_errors errs = { NULL, 0 };
+	size_t i, len = 0;
+	char *text;
+
+	if (daemon_reload(d, &errs) == 0)
+		return json_pack("{s:I}", "jails", (json_int_t)daemon_njails(d));
+	for (i = 0; i < errs.n; i++)
+		len += strlen(errs.msgs[i]) + 1;
+	text = xcalloc(1, len + 1);
+	for (i = 0; i < errs.n; i++) {
+		strcat(text, errs.msgs[i]);
+		if (i + 1 < errs.n)
+			strcat(text, "\n");
+	}
+	conf_errors_clear(&errs);
+	*code = "config";
+	xasprintf(msg, "reload refused, the running config is kept:\n%s", text);
+	free(text);
+	return NULL;
+}
+
+const struct ctl_cmd ctl_cmd_table[] = {
+	{ "status", ctl_cmd_status, 0 },
+	{ "list", ctl_cmd_list, 0 },
+	{ "history", ctl_cmd_history, 0 },
+	{ "ban", ctl_cmd_ban, CTL_PRIVILEGED },
+	{ "unban", ctl_cmd_unban, CTL_PRIVILEGED },
+	{ "reload", ctl_cmd_reload, CTL_PRIVILEGED },
+	{ NULL, NULL, 0 },
+};

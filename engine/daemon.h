@@ -1,0 +1,62 @@
+/* The daemon: config, jails, sources, store and actions on one loop. */
+#ifndef JAILD_DAEMON_H
+#define JAILD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "jail.h"
+#include "source.h"
+#include "store.h"
+
+struct daemon_opts {
+	const char *confdir;
+	const char *socket_path; /* NULL: [jaild] socket */
+	const char *db_path; /* NULL: [jaild] dbfile */
+	int foreground;
+};
+
+struct daemon;
+
+/*
+ * Load and check the configuration, open the store, bind the control
+ * socket, restore the bans, start the actions and follow the logs.
+ * Config problems go to errs; anything else to *cause.
+ */
+struct daemon *daemon_create(uv_loop_t *, const struct daemon_opts *,
+    struct conf_errors *errs, char **cause);
+/* Run until SIGTERM/SIGINT; returns 0 after a clean stop. */
+int daemon_run(struct daemon *);
+void daemon_free(struct daemon *);
+
+/* Load confdir and compile every enabled jail, as "jaild -n" does. */
+int daemon_check_config(const char *confdir, struct conf_errors *errs);
+
+/* What the control commands see and do. */
+size_t daemon_njails(const struct daemon *);
+struct jail *daemon_jail(const struct daemon *, size_t i);
+struct jail *daemon_jail_find(const struct daemon *, const char *name);
+size_t daemon_nsources(const struct daemon *);
+struct source *daemon_source(const struct daemon *, size_t i);
+struct store *daemon_store(const struct daemon *);
+time_t daemon_started(const struct daemon *);
+
+/*
+ * Ban a in j for bantime seconds (DURATION_FOREVER: permanent).  The ban
+ * is written to the store before any action hears of it.  A ban already in
+ * force is re-timed.  Returns the ban, or NULL with *cause.
+ */
+const struct jail_ban *daemon_ban(struct daemon *, struct jail *j,
+    const struct addr *a, int64_t bantime, int failures, const char *reason,
+    const char *matches, char **cause);
+/* Lift the ban of exactly a in j; by says who ("jailctl", "expired"). */
+int daemon_unban(struct daemon *, struct jail *j, const struct addr *a,
+    const char *by);
+/* Re-read the config; swapped in only if valid.  Bans are kept. */
+int daemon_reload(struct daemon *, struct conf_errors *errs);
+
+#endif

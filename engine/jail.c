@@ -1,0 +1,330 @@
+/* Jails: turn matched lines into failures and failures into bans. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrmap.h"
+#include "jail.h"
+#include "log.h"
+#include "tracker.h"
+#include "xmalloc.h"
+
+/* Compile a filter, prefixing any error with the jail's place. */
+static struct filter *
+jail_filter_create(const struct jail_conf *jc, const struct filter_conf *fc,
+    char **cause)
+{
+	struct filter *f;
+	char *why = NULL;
+
+	f = filter_create(fc, &why);
+	if (f == NULL) {
+		xasprintf(cause, "%s", why);
+		free(why);
+	}
+	return f;
+}
+
+/* Make the jail's actions, without starting them. */
+static int
+jail_actions_create(struct jail *j, uv_loop_t *loop, char **cause)
+{
+	const struct jail_conf *jc = j->conf;
+	size_t i;
+
+	j->actions = xcalloc(jc->nactions, sizeof *j->actions);
+	for (i = 0; i < jc->nactions; i++) {
+		j->actions[i] = action_create(loop, jc->actions[i], jc, cause);
+		if (j->actions[i] == NULL)
+			return -1;
+		j->nactions++;
+	}
+	return 0;
+}
+
+struct jail *
+jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
+{
+	struct jail *j;
+
+	j = xcalloc(1, sizeof *j);
+	j->name = xstrdup(jc->name);
+	j->conf = jc;
+	j->bans = addrmap_create(free);
+	j->tracker = tracker_create(jc->maxretry, jc->findtime);
+	j->filter = jail_filter_create(jc, jc->filter, cause);
+	if (j->filter == NULL)
+		goto fail;
+	if (jc->saturation_filter != NULL) {
+		j->sat_filter = jail_filter_create(jc, jc->saturation_filter,
+		    cause);
+		if (j->sat_filter == NULL)
+			goto fail;
+	}
+	if (jail_actions_create(j, loop, cause) != 0)
+		goto fail;
+	return j;
+fail:
+	jail_free(j);
+	return NULL;
+}
+
+void
+jail_free(struct jail *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->nactions; i++)
+		action_free(j->actions[i]);
+	free(j->actions);
+	if (j->filter != NULL)
+		filter_unref(j->filter);
+	if (j->sat_filter != NULL)
+		filter_unref(j->sat_filter);
+	tracker_free(j->tracker);
+	addrmap_free(j->bans);
+	free(j->name);
+	free(j);
+}
+
+int
+jail_ignores(const struct jail *j, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < j->conf->nignoreip; i++) {
+		if (addr_contains(&j->conf->ignoreip[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+/* Offer a line to the saturation filter; hostless matches only count. */
+static int
+jail_offer_saturation(struct jail *j, const char *line, size_t len,
+    time_t now, struct jail_event *ev)
+{
+	struct filter_result r;
+
+	if (j->sat_filter == NULL ||
+	    filter_match(j->sat_filter, line, len, now, &r) != FILTER_MATCH)
+		return 0;
+	ev->when = r.has_time ? r.when : now;
+	if (ev->when < now - j->conf->findtime)
+		return 0;
+	j->stats.sat_count++;
+	j->stats.sat_last = ev->when;
+	return 1;
+}
+
+enum jail_verdict
+jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
+    struct jail_event *ev)
+{
+	struct filter_result r;
+	enum filter_verdict v;
+
+	memset(ev, 0, sizeof *ev);
+	j->stats.lines++;
+	v = filter_match(j->filter, line, len, now, &r);
+	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr))
+		return jail_offer_saturation(j, line, len, now, ev) ?
+		    JAIL_SATURATION : JAIL_NONE;
+	j->stats.matched++;
+	ev->addr = r.addr;
+	ev->when = r.has_time ? r.when : now;
+	if (v == FILTER_IGNORED || jail_ignores(j, &r.addr)) {
+		j->stats.ignored++;
+		return JAIL_IGNORED;
+	}
+	if (jail_ban_find(j, &r.addr) != NULL)
+		return JAIL_BANNED;
+	ev->failures = tracker_add(j->tracker, &r.addr, ev->when, now);
+	if (ev->failures == 0)
+		return JAIL_OLD;
+	j->stats.total_failures++;
+	if (ev->failures < j->conf->maxretry)
+		return JAIL_FAILURE;
+	tracker_forget(j->tracker, &r.addr);
+	return JAIL_BAN;
+}
+
+struct jail_find_arg {
+	const struct addr *a;
+	struct jail_ban *found;
+};
+
+static int
+jail_find_prefix(const struct addr *key, void *value, void *arg)
+{
+	struct jail_find_arg *fa = arg;
+
+	if (fa->found == NULL && !addr_is_host(key) &&
+	    addr_contains(key, fa->a))
+		fa->found = value;
+	return 0;
+}
+
+struct jail_ban *
+jail_ban_find(const struct jail *j, const struct addr *a)
+{
+	struct jail_find_arg fa = { a, NULL };
+
+	fa.found = addrmap_get(j->bans, a);
+	if (fa.found == NULL && j->nprefixes > 0)
+		addrmap_foreach(j->bans, jail_find_prefix, &fa);
+	return fa.found;
+}
+
+struct jail_ban *
+jail_ban_get(const struct jail *j, const struct addr *a)
+{
+	return addrmap_get(j->bans, a);
+}
+
+struct jail_ban *
+jail_ban_add(struct jail *j, const struct jail_ban *b)
+{
+	struct jail_ban *copy;
+
+	if (addrmap_get(j->bans, &b->addr) == NULL && !addr_is_host(&b->addr))
+		j->nprefixes++;
+	copy = xmalloc(sizeof *copy);
+	*copy = *b;
+	addrmap_put(j->bans, &b->addr, copy);
+	return copy;
+}
+
+void
+jail_ban_remove(struct jail *j, const struct addr *a)
+{
+	if (addrmap_del(j->bans, a) == 0 && !addr_is_host(a))
+		j->nprefixes--;
+}
+
+size_t
+jail_ban_count(const struct jail *j)
+{
+	return addrmap_count(j->bans);
+}
+
+struct jail_list_arg {
+	struct jail_ban **v;
+	size_t n;
+};
+
+static int
+jail_list_one(const struct addr *key, void *value, void *arg)
+{
+	struct jail_list_arg *la = arg;
+
+	la->v[la->n++] = value;
+	return 0;
+}
+
+static int
+jail_ban_cmp(const void *a, const void *b)
+{
+	const struct jail_ban *x = *(struct jail_ban *const *)a;
+	const struct jail_ban *y = *(struct jail_ban *const *)b;
+
+	return addr_cmp(&x->addr, &y->addr);
+}
+
+struct jail_ban **
+jail_ban_list(const struct jail *j, size_t *n)
+{
+	struct jail_list_arg la;
+
+	la.v = xcalloc(addrmap_count(j->bans) + 1, sizeof *la.v);
+	la.n = 0;
+	addrmap_foreach(j->bans, jail_list_one, &la);
+	qsort(la.v, la.n, sizeof *la.v, jail_ban_cmp);
+	*n = la.n;
+	return la.v;
+}
+
+void
+jail_ban_describe(const struct jail *j, const struct jail_ban *b,
+    const char *matches, struct action_ban *out)
+{
+	memset(out, 0, sizeof *out);
+	out->jail = j->name;
+	out->addr = b->addr;
+	out->start = b->start;
+	out->end = b->end;
+	out->failures = b->failures;
+	out->reason = b->reason;
+	out->matches = matches;
+}
+
+void
+jail_actions_ban(struct jail *j, const struct jail_ban *b, const char *matches)
+{
+	struct action_ban ab;
+	size_t i;
+
+	jail_ban_describe(j, b, matches, &ab);
+	for (i = 0; i < j->nactions; i++)
+		j->actions[i]->ops->ban(j->actions[i], &ab);
+}
+
+void
+jail_actions_unban(struct jail *j, const struct jail_ban *b)
+{
+	struct action_ban ab;
+	size_t i;
+
+	jail_ban_describe(j, b, NULL, &ab);
+	for (i = 0; i < j->nactions; i++)
+		j->actions[i]->ops->unban(j->actions[i], &ab);
+}
+
+int
+jail_actions_start(struct jail *j, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < j->nactions; i++) {
+		if (j->actions[i]->ops->start(j->actions[i], cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+jail_actions_stop(struct jail *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nactions; i++)
+		j->actions[i]->ops->stop(j->actions[i]);
+}
+
+void
+jail_actions_flush(struct jail *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nactions; i++)
+		j->actions[i]->ops->flush(j->actions[i]);
+}
+
+/* Make every action hold exactly the jail's bans (at start or reload). */
+void
+jail_actions_restore(struct jail *j)
+{
+	struct jail_ban **v;
+	struct action_ban *ab;
+	size_t n, i;
+
+	v = jail_ban_list(j, &n);
+	ab = xcalloc(n + 1, sizeof *ab);
+	for (i = 0; i < n; i++)
+		jail_ban_describe(j, v[i], NULL, &ab[i]);
+	for (i = 0; i < j->nactions; i++)
+		j->actions[i]->ops->restore(j->actions[i], ab, n);
+	free(ab);
+	free(v);
+}

@@ -1,0 +1,107 @@
+/* Jails: a filter, a failure tracker, actions and the bans in force. */
+#ifndef JAILD_JAIL_H
+#define JAILD_JAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "action.h"
+#include "addr.h"
+#include "config.h"
+#include "filter.h"
+
+struct addrmap;
+struct tracker;
+
+struct jail_ban {
+	int64_t id; /* the store's row */
+	struct addr addr;
+	time_t start;
+	time_t end; /* 0: permanent */
+	int failures;
+	char reason[32];
+};
+
+struct jail_stats {
+	uint64_t lines;
+	uint64_t matched;
+	uint64_t ignored;
+	uint64_t total_failures;
+	uint64_t total_bans;
+	uint64_t sat_count; /* saturation lines seen */
+	time_t sat_last;
+	uint64_t sat_holders;
+	uint64_t sat_banned;
+};
+
+struct jail {
+	char *name;
+	const struct jail_conf *conf; /* borrowed from the daemon's config */
+	struct filter *filter;
+	struct filter *sat_filter;
+	struct tracker *tracker;
+	struct action **actions;
+	size_t nactions;
+	struct addrmap *bans; /* host and prefix bans, by address */
+	size_t nprefixes; /* how many of them are prefixes */
+	struct jail_stats stats;
+};
+
+enum jail_verdict {
+	JAIL_NONE, /* no filter matched */
+	JAIL_IGNORED, /* ignoreregex, ignoreip */
+	JAIL_OLD, /* matched, but older than findtime */
+	JAIL_BANNED, /* matched an address already banned */
+	JAIL_FAILURE, /* counted, maxretry not reached */
+	JAIL_BAN, /* maxretry reached: ban ev->addr */
+	JAIL_SATURATION, /* the saturation filter matched */
+};
+
+struct jail_event {
+	struct addr addr;
+	time_t when;
+	int failures;
+};
+
+/*
+ * Compile jc's filters and make (not start) its actions.  Errors name the
+ * jail's file:line in *cause.
+ */
+struct jail *jail_create(uv_loop_t *, const struct jail_conf *jc,
+    char **cause);
+void jail_free(struct jail *);
+
+/*
+ * Offer one log line.  Pure apart from the jail's own counters: the
+ * caller decides what a JAIL_BAN leads to.  now is the wall clock.
+ */
+enum jail_verdict jail_offer_line(struct jail *, const char *line,
+    size_t len, time_t now, struct jail_event *ev);
+
+int jail_ignores(const struct jail *, const struct addr *);
+/* The ban covering a (itself, or a prefix containing it), or NULL. */
+struct jail_ban *jail_ban_find(const struct jail *, const struct addr *a);
+/* The ban of exactly a, or NULL. */
+struct jail_ban *jail_ban_get(const struct jail *, const struct addr *a);
+struct jail_ban *jail_ban_add(struct jail *, const struct jail_ban *b);
+void jail_ban_remove(struct jail *, const struct addr *a);
+size_t jail_ban_count(const struct jail *);
+/* Every ban in address order; the caller frees the array. */
+struct jail_ban **jail_ban_list(const struct jail *, size_t *n);
+
+/* Tell every action of the jail; b is borrowed. */
+void jail_actions_ban(struct jail *, const struct jail_ban *b,
+    const char *matches);
+void jail_actions_unban(struct jail *, const struct jail_ban *b);
+int jail_actions_start(struct jail *, char **cause);
+void jail_actions_stop(struct jail *);
+void jail_actions_flush(struct jail *);
+void jail_actions_restore(struct jail *);
+/* Fill an action_ban from a jail ban. */
+void jail_ban_describe(const struct jail *, const struct jail_ban *b,
+    const char *matches, struct action_ban *out);
+
+#endif

@@ -1,0 +1,197 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "addrmap.h"
+#include "jail.h"
+#include "tracker.h"
+
+/* A jail on the sendmail idle line, with no actions. */
+struct fixture {
+	struct config_regex fail, sat;
+	struct filter_conf fc, sc;
+	struct addr ignore[2];
+	struct jail_conf jc;
+	uv_loop_t loop;
+	struct jail *j;
+};
+
+static struct fixture fx;
+
+static void
+setup(void)
+{
+	char *cause = NULL;
+
+	setenv("TZ", "UTC", 1);
+	memset(&fx, 0, sizeof fx);
+	fx.fail.pattern = "\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? "
+			  "did not issue MAIL/EXPN/VRFY/ETRN";
+	fx.fail.file = "test.conf";
+	fx.fail.line = 3;
+	fx.fc.name = "idle";
+	fx.fc.file = "test.conf";
+	fx.fc.failregex = &fx.fail;
+	fx.fc.nfailregex = 1;
+	fx.sat.pattern = "rejecting connections on daemon \\S+: \\d+ "
+			 "children, max \\d+";
+	fx.sat.file = "sat.conf";
+	fx.sat.line = 1;
+	fx.sc.name = "sat";
+	fx.sc.file = "sat.conf";
+	fx.sc.failregex = &fx.sat;
+	fx.sc.nfailregex = 1;
+	cr_assert_eq(addr_parse("127.0.0.0/8", &fx.ignore[0]), 0);
+	cr_assert_eq(addr_parse("192.0.2.0/24", &fx.ignore[1]), 0);
+	fx.jc.name = "sendmail";
+	fx.jc.file = "jails.d/sendmail.conf";
+	fx.jc.line = 1;
+	fx.jc.enabled = 1;
+	fx.jc.filter = &fx.fc;
+	fx.jc.saturation_filter = &fx.sc;
+	fx.jc.maxretry = 3;
+	fx.jc.findtime = 600;
+	fx.jc.bantime = 3600;
+	fx.jc.ignoreip = fx.ignore;
+	fx.jc.nignoreip = 2;
+	uv_loop_init(&fx.loop);
+	fx.j = jail_create(&fx.loop, &fx.jc, &cause);
+	cr_assert_not_null(fx.j, "jail_create: %s", cause);
+}
+
+static void
+teardown(void)
+{
+	jail_free(fx.j);
+	uv_loop_close(&fx.loop);
+}
+
+#define NOW 1795824000 /* 2026-11-27 00:00:00 UTC */
+
+static enum jail_verdict
+offer(const char *host, struct jail_event *ev)
+{
+	char line[512];
+
+	snprintf(line, sizeof line,
+	    "Nov 27 00:00:00 mx sm-mta[1]: q1: x.example [%s] did not issue "
+	    "MAIL/EXPN/VRFY/ETRN during connection to IPv4", host);
+	return jail_offer_line(fx.j, line, strlen(line), NOW, ev);
+}
+
+Test(jail, bans_at_maxretry, .init = setup, .fini = teardown)
+{
+	struct jail_event ev;
+	char text[ADDR_STRLEN];
+
+	cr_assert_eq(offer("203.0.113.7", &ev), JAIL_FAILURE);
+	cr_assert_eq(offer("203.0.113.7", &ev), JAIL_FAILURE);
+	cr_assert_eq(offer("203.0.113.7", &ev), JAIL_BAN);
+	addr_format(&ev.addr, text, sizeof text);
+	cr_assert_str_eq(text, "203.0.113.7");
+	cr_assert_eq(ev.failures, 3);
+	cr_assert_eq(fx.j->stats.matched, 3);
+}
+
+Test(jail, ipv6_uncompressed_is_normalised, .init = setup, .fini = teardown)
+{
+	struct jail_event ev;
+	char text[ADDR_STRLEN];
+
+	offer("IPv6:2001:db8:0:0:0:0:0:10", &ev);
+	offer("IPv6:2001:db8::10", &ev);
+	cr_assert_eq(offer("IPv6:2001:0db8:0:0:0:0:0:10", &ev), JAIL_BAN);
+	addr_format(&ev.addr, text, sizeof text);
+	cr_assert_str_eq(text, "2001:db8::10");
+}
+
+Test(jail, ignoreip_is_never_counted, .init = setup, .fini = teardown)
+{
+	struct jail_event ev;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		cr_assert_eq(offer("192.0.2.44", &ev), JAIL_IGNORED);
+		cr_assert_eq(offer("127.0.0.1", &ev), JAIL_IGNORED);
+	}
+	cr_assert_eq(tracker_count(fx.j->tracker), 0);
+}
+
+Test(jail, banned_address_is_not_banned_again, .init = setup,
+    .fini = teardown)
+{
+	struct jail_event ev;
+	struct jail_ban b;
+
+	memset(&b, 0, sizeof b);
+	cr_assert_eq(addr_parse("198.51.100.0/24", &b.addr), 0);
+	b.start = NOW;
+	b.end = NOW + 60;
+	jail_ban_add(fx.j, &b);
+	cr_assert_eq(offer("198.51.100.9", &ev), JAIL_BANNED);
+	cr_assert_eq(tracker_count(fx.j->tracker), 0);
+	jail_ban_remove(fx.j, &b.addr);
+	cr_assert_eq(offer("198.51.100.9", &ev), JAIL_FAILURE);
+}
+
+Test(jail, old_lines_cannot_ban, .init = setup, .fini = teardown)
+{
+	const char *line = "Nov 26 00:00:00 mx sm-mta[1]: q1: [203.0.113.9] "
+			   "did not issue MAIL/EXPN/VRFY/ETRN during "
+			   "connection to IPv4";
+	struct jail_event ev;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW,
+				 &ev),
+		    JAIL_OLD);
+	cr_assert_eq(fx.j->stats.matched, 5);
+}
+
+Test(jail, saturation_line_is_counted, .init = setup, .fini = teardown)
+{
+	const char *line = "Nov 27 00:00:00 mx sm-mta[9]: rejecting "
+			   "connections on daemon IPv4: 15 children, max 15";
+	struct jail_event ev;
+
+	cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW, &ev),
+	    JAIL_SATURATION);
+	cr_assert_eq(fx.j->stats.sat_count, 1);
+	cr_assert_eq(fx.j->stats.sat_last, NOW);
+}
+
+Test(jail, unmatched_line_is_nothing, .init = setup, .fini = teardown)
+{
+	const char *line = "Nov 27 00:00:00 mx sm-mta[1]: q1: [6.6.6.6] "
+			   "[bad] did not issue MAIL/EXPN/VRFY/ETRN during "
+			   "connection to IPv4";
+	struct jail_event ev;
+
+	cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW, &ev),
+	    JAIL_NONE);
+	cr_assert_eq(fx.j->stats.lines, 1);
+	cr_assert_eq(fx.j->stats.matched, 0);
+}
+
+Test(jail, ban_list_is_sorted_and_find_sees_prefixes, .init = setup,
+    .fini = teardown)
+{
+	struct jail_ban b, **v;
+	struct addr probe;
+	size_t n;
+
+	memset(&b, 0, sizeof b);
+	addr_parse("203.0.113.9", &b.addr);
+	jail_ban_add(fx.j, &b);
+	addr_parse("198.51.100.0/24", &b.addr);
+	jail_ban_add(fx.j, &b);
+	v = jail_ban_list(fx.j, &n);
+	cr_assert_eq(n, 2);
+	cr_assert(addr_cmp(&v[0]->addr, &v[1]->addr) < 0);
+	free(v);
+	addr_parse("198.51.100.200", &probe);
+	cr_assert_not_null(jail_ban_find(fx.j, &probe));
+	cr_assert_null(jail_ban_get(fx.j, &probe));
+}
