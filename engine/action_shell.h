@@ -18,4 +18,21 @@ char *action_shell_render(const struct action_conf *ac,
 /* Quote s for /bin/sh: the result is one word that expands to s. */
 char *action_shell_quote(const char *s);
 
+/*
+ * Give a (made by action_create) its shell state, after rendering every
+ * command once so a loop or bad tag is reported now, naming jail and
+ * action.  ops->free releases it.
+ */
+int action_shell_attach(struct action *a, char **cause);
+
+/*
+ * Commands queued or running (actionstop included): after stop(), run the
+ * loop until this is 0, with a bound of your own.
+ */
+size_t action_shell_pending(const struct action *a);
+
+/* Retry a failed ban/unban up to attempts times, backoff_ms doubling. */
+void action_shell_set_retry(
+    struct action *a, int attempts, uint64_t backoff_ms);
+
 #endif
