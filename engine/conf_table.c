@@ -1,0 +1,270 @@
+/* The table of known configuration keys, and checking values against it. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "conf_table.h"
+#include "duration.h"
+#include "xmalloc.h"
+
+#define D CONF_TABLE_DAEMON
+#define J CONF_TABLE_JAIL
+#define F CONF_TABLE_FILTER
+#define A CONF_TABLE_ACTION
+#define DAY ((int64_t)24 * 3600)
+#define YEAR (366 * DAY)
+
+const struct conf_table_entry conf_table[] = {
+    /* [jaild] */
+    {"socket", CONF_TABLE_STRING, D, 0, 0, "/run/jaild/jaild.sock",
+        "Path of the control socket jailctl connects to."},
+    {"dbfile", CONF_TABLE_STRING, D, 0, 0, "/var/lib/jaild/jaild.db",
+        "SQLite database holding every ban, so bans survive restarts."},
+    {"dbpurgeage", CONF_TABLE_DURATION, D, 0, 100 * YEAR, "30d",
+        "Expired bans older than this are deleted from the database."},
+    {"ctl_group", CONF_TABLE_STRING, D, 0, 0, NULL,
+        "Group allowed to use jailctl besides root (read-only commands)."},
+    {"filter_dirs", CONF_TABLE_LIST, D, 0, 0, "",
+        "More directories of filter files, searched after CONFDIR/filters "
+        "(e.g. /etc/fail2ban/filter.d)."},
+
+    /* jails */
+    {"enabled", CONF_TABLE_BOOL, J, 0, 1, "false",
+        "Whether the jail runs (true/false, yes/no, on/off, 1/0)."},
+    {"filter", CONF_TABLE_NAME_REF, J, 0, 0, "%(__name__)s",
+        "Filter to read the log with: name[param=value, ...], looked up "
+        "as <name>.conf in the filter directories."},
+    {"saturation.filter", CONF_TABLE_NAME_REF, J, 0, 0, NULL,
+        "Filter whose matches signal a saturated service (lines without "
+        "an address), loaded like filter."},
+    {"action", CONF_TABLE_NAME_LIST, J, 0, 0, "%(banaction)s",
+        "Actions run on ban and unban, one name[param=value, ...] per "
+        "line, from CONFDIR/actions/<name>.conf."},
+    {"banaction", CONF_TABLE_STRING, J, 0, 0, "nftables",
+        "Default banning action, used by the default action."},
+    {"logpath", CONF_TABLE_LIST, J, 0, 0, NULL,
+        "Log files to follow, blank or line separated; globs allowed; "
+        "\"-\" reads standard input."},
+    {"backend", CONF_TABLE_STRING, J, 0, 0, "auto",
+        "How logs are followed: auto, polling or systemd."},
+    {"maxretry", CONF_TABLE_INT, J, 1, 1000000, "5",
+        "Failures within findtime that ban an address."},
+    {"findtime", CONF_TABLE_DURATION, J, 1, 100 * YEAR, "10m",
+        "Window in which maxretry failures must fall (e.g. 10m, 1h30m)."},
+    {"bantime", CONF_TABLE_DURATION, J, -1, 100 * YEAR, "10m",
+        "How long a ban lasts; -1 bans for ever."},
+    {"ignoreip", CONF_TABLE_ADDR_LIST, J, 0, 0, "",
+        "Addresses and CIDR prefixes never banned, blank or comma "
+        "separated."},
+    {"port", CONF_TABLE_STRING, J, 0, 0, "0:65535",
+        "Ports the actions block: names, numbers, ranges a:b, commas."},
+    {"protocol", CONF_TABLE_STRING, J, 0, 0, "tcp",
+        "Protocol the actions block: tcp, udp or all."},
+    {"bantime.increment", CONF_TABLE_BOOL, J, 0, 1, "false",
+        "Lengthen the ban of an address each time it is banned again."},
+    {"bantime.factor", CONF_TABLE_INT, J, 1, 1000, "1",
+        "Multiplier of the incremented ban time."},
+    {"bantime.maxtime", CONF_TABLE_DURATION, J, 0, 100 * YEAR, NULL,
+        "Upper bound of an incremented ban time."},
+    {"bantime.overalljails", CONF_TABLE_BOOL, J, 0, 1, "false",
+        "Count earlier bans of an address in every jail, not just this "
+        "one, when incrementing."},
+    {"saturation.idle", CONF_TABLE_DURATION, J, 0, 100 * YEAR, NULL,
+        "When the service is saturated, evict connections idle longer "
+        "than this."},
+    {"subnet.threshold", CONF_TABLE_INT, J, 0, 1000000, "0",
+        "Banned hosts within one prefix that ban the whole prefix "
+        "(0: never)."},
+    {"subnet.prefix4", CONF_TABLE_INT, J, 8, 32, "24",
+        "IPv4 prefix length subnet.threshold counts in."},
+    {"subnet.prefix6", CONF_TABLE_INT, J, 16, 128, "64",
+        "IPv6 prefix length subnet.threshold counts in."},
+
+    /* filters */
+    {"failregex", CONF_TABLE_REGEX_LIST, F, 0, 0, NULL,
+        "Regexes, one a line, that recognise a failure; <HOST> captures "
+        "the address."},
+    {"ignoreregex", CONF_TABLE_REGEX_LIST, F, 0, 0, NULL,
+        "Regexes that cancel a failregex match on the same line."},
+    {"prefregex", CONF_TABLE_STRING, F, 0, 0, NULL,
+        "Regex every line must match first; <F-CONTENT> is what "
+        "failregex then sees."},
+    {"datepattern", CONF_TABLE_STRING, F, 0, 0, NULL,
+        "strftime-like pattern of the line's timestamp, or {^LN-BEG}."},
+    {"maxlines", CONF_TABLE_INT, F, 1, 1000, "1",
+        "Lines a multi-line failregex may span."},
+    {"journalmatch", CONF_TABLE_STRING, F, 0, 0, NULL,
+        "systemd journal match for the systemd backend."},
+
+    /* actions */
+    {"native", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "In-process implementation (nftables) instead of shell "
+        "commands."},
+    {"timeout", CONF_TABLE_DURATION, A, 1, DAY, "60",
+        "Seconds a shell command may run before it is killed."},
+    {"actionstart", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands run when the jail starts."},
+    {"actionstop", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands run when the jail stops."},
+    {"actioncheck", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands run before each ban; failure restarts the "
+        "action."},
+    {"actionban", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands that ban <ip>."},
+    {"actionunban", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands that lift the ban of <ip>."},
+};
+const size_t conf_table_n = sizeof conf_table / sizeof conf_table[0];
+
+const struct conf_table_entry *
+conf_table_find(int scope, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conf_table_n; i++) {
+		if ((conf_table[i].scope & scope) &&
+		    strcmp(conf_table[i].name, name) == 0)
+			return &conf_table[i];
+	}
+	return NULL;
+}
+
+const char *
+conf_table_type_name(enum conf_table_type t)
+{
+	switch (t) {
+	case CONF_TABLE_STRING:
+		return "string";
+	case CONF_TABLE_INT:
+		return "integer";
+	case CONF_TABLE_BOOL:
+		return "boolean";
+	case CONF_TABLE_DURATION:
+		return "duration";
+	case CONF_TABLE_REGEX_LIST:
+		return "regex list";
+	case CONF_TABLE_NAME_REF:
+		return "name[params]";
+	case CONF_TABLE_NAME_LIST:
+		return "name[params] list";
+	case CONF_TABLE_ADDR_LIST:
+		return "address list";
+	case CONF_TABLE_LIST:
+		return "list";
+	}
+	return "?";
+}
+
+int
+conf_table_parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = {"true", "yes", "on", "1"};
+	static const char *no[] = {"false", "no", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+conf_table_parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Check every address of a blank- or comma-separated list. */
+static int
+conf_table_check_addrs(const char *value, char **cause)
+{
+	char *copy = xstrdup(value), *tok, *save = NULL;
+	struct addr a;
+
+	for (tok = strtok_r(copy, " \t\n,", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\n,", &save)) {
+		if (addr_parse(tok, &a) != 0) {
+			xasprintf(cause, "invalid address '%s'", tok);
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+/* Check a number against the entry's range. */
+static int
+conf_table_check_range(
+    const struct conf_table_entry *e, int64_t v, char **cause)
+{
+	if (v < e->min || v > e->max) {
+		xasprintf(cause, "%s must be between %lld and %lld", e->name,
+		    (long long)e->min, (long long)e->max);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_table_check(const struct conf_table_entry *e, const char *value,
+    int64_t *out, char **cause)
+{
+	int64_t v = 0;
+	int b;
+
+	switch (e->type) {
+	case CONF_TABLE_INT:
+		if (conf_table_parse_int(value, &v) != 0) {
+			xasprintf(cause, "%s: '%s' is not an integer", e->name,
+			    value);
+			return -1;
+		}
+		break;
+	case CONF_TABLE_BOOL:
+		if (conf_table_parse_bool(value, &b) != 0) {
+			xasprintf(
+			    cause, "%s: '%s' is not a boolean", e->name, value);
+			return -1;
+		}
+		v = b;
+		break;
+	case CONF_TABLE_DURATION:
+		if (duration_parse(value, &v) != 0) {
+			xasprintf(cause, "%s: '%s' is not a duration", e->name,
+			    value);
+			return -1;
+		}
+		break;
+	case CONF_TABLE_ADDR_LIST:
+		return conf_table_check_addrs(value, cause);
+	default:
+		return 0;
+	}
+	if (e->type != CONF_TABLE_BOOL && conf_table_check_range(e, v, cause))
+		return -1;
+	if (out != NULL)
+		*out = v;
+	return 0;
+}

@@ -1,0 +1,1875 @@
+/* The whole configuration: jaild.conf, jails, their filters and actions. */
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "conf_table.h"
+#include "config.h"
+#include "duration.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CONFIG_INCLUDE_DEPTH 16
+#define CONFIG_INTERP_DEPTH 10
+#define CONFIG_VALUE_MAX (1024 * 1024)
+#define CONFIG_TAG_MAX 1000 /* tag replacements in one value */
+
+/*
+ * One key of a merged set of files.  A later file overriding a key keeps
+ * the old entry as prev: that is what %(known/key)s reads.
+ */
+struct config_ent {
+	char *key;
+	char *value; /* raw */
+	const char *file; /* interned in the store */
+	int line;
+	struct config_ent *prev;
+};
+
+struct config_sect {
+	char *name;
+	const char *file;
+	int line;
+	int base; /* came from jaild.conf, not a jail file */
+	struct config_ent **ents;
+	size_t nents;
+};
+
+/* Sections merged from a file, its includes and its .local. */
+struct config_store {
+	struct config_sect **sects;
+	size_t nsects;
+	char **files;
+	size_t nfiles;
+};
+
+/* Where an interpolation runs and where its errors go. */
+struct config_ctx {
+	struct config_store *st;
+	const struct config_var *params; /* name[k=v]: win over all */
+	size_t nparams;
+	int scope; /* conf_table scope for defaults, or 0 */
+	struct conf_errors *errs;
+	const char *key; /* being computed, for messages */
+	const char *file;
+	int line;
+	int failed;
+};
+
+/* Include chain, to refuse loops. */
+struct config_incl {
+	const char *path;
+	const struct config_incl *up;
+};
+
+/* A parsed "name[key=value, ...]". */
+struct config_ref {
+	char *name;
+	struct config_var *params;
+	size_t nparams;
+};
+
+/* State of one config_load. */
+struct config_load {
+	struct config *cfg;
+	struct conf_errors *errs;
+};
+
+struct config_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+static char *config_interp(struct config_ctx *, const char *, const char *,
+    const struct config_ent *, int);
+
+/* Add an error unless the very same one is already there. */
+static void __attribute__((format(printf, 4, 5))) config_error(
+    struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *full;
+	size_t i;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = xstrdup(fmt);
+	va_end(ap);
+	if (line > 0)
+		xasprintf(&full, "%s:%d: %s", file, line, msg);
+	else
+		xasprintf(&full, "%s: %s", file, msg);
+	for (i = 0; i < errs->n; i++) {
+		if (strcmp(errs->msgs[i], full) == 0)
+			break;
+	}
+	if (i == errs->n)
+		conf_errors_add(errs, file, line, "%s", msg);
+	free(full);
+	free(msg);
+}
+
+/* Report an error at the place ctx is computing. */
+#define config_ctx_error(c, ...)                                               \
+	do {                                                                   \
+		config_error((c)->errs, (c)->file, (c)->line, __VA_ARGS__);    \
+		(c)->failed = 1;                                               \
+	} while (0)
+
+/* Append n bytes of p. */
+static void
+config_buf_add(struct config_buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xreallocarray(b->s, 1, b->cap);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Return s without leading and trailing blanks, in place. */
+static char *
+config_trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	n = strlen(s);
+	while (
+	    n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Set key in a var array, replacing an earlier one. */
+static void
+config_vars_set(struct config_var **vars, size_t *n, const char *key,
+    const char *value, const char *file, int line)
+{
+	struct config_var *v = NULL;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*vars)[i].key, key) == 0) {
+			v = &(*vars)[i];
+			free(v->value);
+			free(v->file);
+			break;
+		}
+	}
+	if (v == NULL) {
+		*vars = xreallocarray(*vars, *n + 1, sizeof **vars);
+		v = &(*vars)[(*n)++];
+		v->key = xstrdup(key);
+	}
+	v->value = xstrdup(value);
+	v->file = xstrdup(file != NULL ? file : "");
+	v->line = line;
+}
+
+/* Free a var array. */
+static void
+config_vars_free(struct config_var *vars, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(vars[i].key);
+		free(vars[i].value);
+		free(vars[i].file);
+	}
+	free(vars);
+}
+
+const char *
+config_var_get(const struct config_var *vars, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(vars[i].key, key) == 0)
+			return vars[i].value;
+	}
+	return NULL;
+}
+
+/* Free a ref's parts. */
+static void
+config_ref_clear(struct config_ref *ref)
+{
+	free(ref->name);
+	config_vars_free(ref->params, ref->nparams);
+	memset(ref, 0, sizeof *ref);
+}
+
+/* Free an entry and the older values it overrode. */
+static void
+config_ent_free(struct config_ent *e)
+{
+	struct config_ent *prev;
+
+	for (; e != NULL; e = prev) {
+		prev = e->prev;
+		free(e->key);
+		free(e->value);
+		free(e);
+	}
+}
+
+static struct config_store *
+config_store_create(void)
+{
+	return xcalloc(1, sizeof(struct config_store));
+}
+
+static void
+config_store_free(struct config_store *st)
+{
+	size_t i, j;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nsects; i++) {
+		for (j = 0; j < st->sects[i]->nents; j++)
+			config_ent_free(st->sects[i]->ents[j]);
+		free(st->sects[i]->ents);
+		free(st->sects[i]->name);
+		free(st->sects[i]);
+	}
+	free(st->sects);
+	for (i = 0; i < st->nfiles; i++)
+		free(st->files[i]);
+	free(st->files);
+	free(st);
+}
+
+/* Keep one copy of a file name for entries to point at. */
+static const char *
+config_store_intern(struct config_store *st, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < st->nfiles; i++) {
+		if (strcmp(st->files[i], path) == 0)
+			return st->files[i];
+	}
+	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
+	return st->files[st->nfiles++] = xstrdup(path);
+}
+
+static struct config_sect *
+config_store_find(const struct config_store *st, const char *name)
+{
+	size_t i;
+
+	if (st == NULL)
+		return NULL;
+	for (i = 0; i < st->nsects; i++) {
+		if (strcmp(st->sects[i]->name, name) == 0)
+			return st->sects[i];
+	}
+	return NULL;
+}
+
+/* Find or add section name. */
+static struct config_sect *
+config_store_add(
+    struct config_store *st, const char *name, const char *file, int line)
+{
+	struct config_sect *s = config_store_find(st, name);
+
+	if (s != NULL)
+		return s;
+	s = xcalloc(1, sizeof *s);
+	s->name = xstrdup(name);
+	s->file = config_store_intern(st, file);
+	s->line = line;
+	st->sects = xreallocarray(st->sects, st->nsects + 1, sizeof *st->sects);
+	st->sects[st->nsects++] = s;
+	return s;
+}
+
+static struct config_ent *
+config_sect_ent(const struct config_sect *s, const char *key)
+{
+	size_t i;
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < s->nents; i++) {
+		if (strcmp(s->ents[i]->key, key) == 0)
+			return s->ents[i];
+	}
+	return NULL;
+}
+
+/* Set key in s; the entry it overrides becomes the known/ value. */
+static void
+config_sect_set(struct config_sect *s, const char *key, const char *value,
+    const char *file, int line)
+{
+	struct config_ent *e = xcalloc(1, sizeof *e);
+	size_t i;
+
+	e->key = xstrdup(key);
+	e->value = xstrdup(value);
+	e->file = file;
+	e->line = line;
+	for (i = 0; i < s->nents; i++) {
+		if (strcmp(s->ents[i]->key, key) == 0) {
+			e->prev = s->ents[i];
+			s->ents[i] = e;
+			return;
+		}
+	}
+	s->ents = xreallocarray(s->ents, s->nents + 1, sizeof *s->ents);
+	s->ents[s->nents++] = e;
+}
+
+/* Copy an entry and its history into st. */
+static struct config_ent *
+config_ent_copy(struct config_store *st, const struct config_ent *e)
+{
+	struct config_ent *c;
+
+	if (e == NULL)
+		return NULL;
+	c = xcalloc(1, sizeof *c);
+	c->key = xstrdup(e->key);
+	c->value = xstrdup(e->value);
+	c->file = config_store_intern(st, e->file);
+	c->line = e->line;
+	c->prev = config_ent_copy(st, e->prev);
+	return c;
+}
+
+/* Copy a store; every section of the copy is marked base. */
+static struct config_store *
+config_store_copy(const struct config_store *from)
+{
+	struct config_store *st = config_store_create();
+	struct config_sect *s;
+	size_t i, j;
+
+	for (i = 0; i < from->nsects; i++) {
+		s = config_store_add(st, from->sects[i]->name,
+		    from->sects[i]->file, from->sects[i]->line);
+		s->base = 1;
+		s->ents = xcalloc(from->sects[i]->nents + 1, sizeof *s->ents);
+		for (j = 0; j < from->sects[i]->nents; j++)
+			s->ents[j] =
+			    config_ent_copy(st, from->sects[i]->ents[j]);
+		s->nents = from->sects[i]->nents;
+	}
+	return st;
+}
+
+/* Merge every section of cf (but [INCLUDES]) into st. */
+static void
+config_store_merge(struct config_store *st, const struct conf_file *cf)
+{
+	const char *file = config_store_intern(st, cf->path);
+	struct config_sect *s;
+	size_t i, j;
+
+	for (i = 0; i < cf->nsections; i++) {
+		if (strcmp(cf->sections[i].name, "INCLUDES") == 0)
+			continue;
+		s = config_store_add(
+		    st, cf->sections[i].name, file, cf->sections[i].line);
+		for (j = 0; j < cf->sections[i].nentries; j++) {
+			config_sect_set(s, cf->sections[i].entries[j].key,
+			    cf->sections[i].entries[j].value, file,
+			    cf->sections[i].entries[j].line);
+		}
+	}
+}
+
+static void config_store_read(struct config_store *, const char *,
+    const struct config_incl *, struct conf_errors *, const char *, int);
+
+/* Read the files [INCLUDES] names under key ("before" or "after"). */
+static void
+config_store_includes(struct config_store *st, const struct conf_file *cf,
+    const char *key, const struct config_incl *me, struct conf_errors *errs)
+{
+	const struct conf_entry *e;
+	char *list, *tok, *save = NULL, *dir, *slash, *path;
+
+	e = conf_entry_find(conf_section_find(cf, "INCLUDES"), key);
+	if (e == NULL)
+		return;
+	dir = xstrdup(cf->path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	list = xstrdup(e->value);
+	for (tok = strtok_r(list, " \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (*tok == '/')
+			path = xstrdup(tok);
+		else
+			xasprintf(&path, "%s/%s", dir, tok);
+		/* fail2ban ignores missing includes: common.local often is. */
+		if (access(path, F_OK) == 0)
+			config_store_read(
+			    st, path, me, errs, cf->path, e->line);
+		else
+			log_debug("%s:%d: include %s not found", cf->path,
+			    e->line, path);
+		free(path);
+	}
+	free(list);
+	free(dir);
+}
+
+/* Read path, with its includes, into st. */
+static void
+config_store_read(struct config_store *st, const char *path,
+    const struct config_incl *up, struct conf_errors *errs, const char *from,
+    int fromline)
+{
+	struct config_incl me;
+	const struct config_incl *i;
+	struct conf_file *cf;
+	char *real;
+	int depth = 0;
+
+	if ((real = realpath(path, NULL)) == NULL)
+		real = xstrdup(path);
+	for (i = up; i != NULL; i = i->up, depth++) {
+		if (strcmp(i->path, real) == 0) {
+			config_error(errs, from, fromline,
+			    "include loop: %s is already being read", path);
+			goto out;
+		}
+	}
+	if (depth >= CONFIG_INCLUDE_DEPTH) {
+		config_error(errs, from, fromline, "includes nested too deep");
+		goto out;
+	}
+	if ((cf = conf_read(path, errs)) == NULL)
+		goto out;
+	me.path = real;
+	me.up = up;
+	config_store_includes(st, cf, "before", &me, errs);
+	config_store_merge(st, cf);
+	config_store_includes(st, cf, "after", &me, errs);
+	conf_file_free(cf);
+out:
+	free(real);
+}
+
+/* Read path.conf's stem: the .conf (if any), then its .local (if any). */
+static void
+config_store_read_pair(struct config_store *st, const char *conf,
+    const char *local, struct conf_errors *errs)
+{
+	if (conf != NULL && access(conf, F_OK) == 0)
+		config_store_read(st, conf, NULL, errs, conf, 0);
+	if (local != NULL && access(local, F_OK) == 0)
+		config_store_read(st, local, NULL, errs, local, 0);
+}
+
+/* The entry name means in section sect: its own, else [DEFAULT]'s. */
+static const struct config_ent *
+config_find(const struct config_store *st, const char *sect, const char *name)
+{
+	const struct config_ent *e;
+
+	e = config_sect_ent(config_store_find(st, sect), name);
+	if (e == NULL)
+		e = config_sect_ent(config_store_find(st, "DEFAULT"), name);
+	return e;
+}
+
+/*
+ * The value opt had before the file that set it last (%(known/opt)s).
+ * Inside that older value itself, known/ goes one step further back.
+ */
+static const struct config_ent *
+config_known(const struct config_store *st, const char *sect, const char *opt,
+    const struct config_ent *self)
+{
+	const struct config_ent *e, *c, *d;
+
+	e = config_find(st, sect, opt);
+	for (c = e; c != NULL && self != NULL; c = c->prev) {
+		if (c == self) {
+			e = self;
+			break;
+		}
+	}
+	if (e != NULL && e->prev != NULL)
+		return e->prev;
+	d = config_sect_ent(config_store_find(st, "DEFAULT"), opt);
+	if (d != NULL && d != e)
+		return d;
+	return e != self ? e : NULL;
+}
+
+/* Find what a %(name)s or <sect/name> refers to; *in gets its section. */
+static const struct config_ent *
+config_resolve(const struct config_store *st, const char *sect,
+    const char *name, const struct config_ent *self, const char **in)
+{
+	const struct config_sect *s;
+	const char *slash = strchr(name, '/');
+	char *secname;
+	const struct config_ent *e;
+
+	*in = sect;
+	if (slash == NULL)
+		return config_find(st, sect, name);
+	secname = xstrndup(name, slash - name);
+	if (strcasecmp(secname, "known") == 0)
+		e = config_known(st, sect, slash + 1, self);
+	else if (strcasecmp(secname, "default") == 0)
+		e = config_sect_ent(
+		    config_store_find(st, "DEFAULT"), slash + 1);
+	else {
+		s = config_store_find(st, secname);
+		e = s != NULL ? config_find(st, s->name, slash + 1) : NULL;
+		if (s != NULL)
+			*in = s->name;
+	}
+	free(secname);
+	return e;
+}
+
+/* Interpolate one %(name)s reference. */
+static char *
+config_interp_ref(struct config_ctx *c, const char *sect, const char *name,
+    const struct config_ent *self, int depth)
+{
+	const struct conf_table_entry *t;
+	const struct config_ent *e;
+	const char *in;
+	size_t i;
+
+	if (depth >= CONFIG_INTERP_DEPTH) {
+		config_ctx_error(
+		    c, "interpolation loop in '%s' at %%(%s)s", c->key, name);
+		return NULL;
+	}
+	if (strcmp(name, "__name__") == 0)
+		return xstrdup(sect);
+	for (i = 0; i < c->nparams && strchr(name, '/') == NULL; i++) {
+		if (strcmp(c->params[i].key, name) == 0)
+			return xstrdup(c->params[i].value);
+	}
+	e = config_resolve(c->st, sect, name, self, &in);
+	if (e != NULL)
+		return config_interp(c, in, e->value, e, depth + 1);
+	t = c->scope != 0 ? conf_table_find(c->scope, name) : NULL;
+	if (t != NULL && t->dflt != NULL)
+		return config_interp(c, sect, t->dflt, NULL, depth + 1);
+	config_ctx_error(
+	    c, "unknown interpolation key '%s' in '%s'", name, c->key);
+	return NULL;
+}
+
+/*
+ * Expand %(name)s in raw as Python's ConfigParser does, in section sect;
+ * "%%" is a literal '%'.  self is the entry raw came from (for known/).
+ * Returns NULL after reporting an error.
+ */
+static char *
+config_interp(struct config_ctx *c, const char *sect, const char *raw,
+    const struct config_ent *self, int depth)
+{
+	struct config_buf b = {NULL, 0, 0};
+	const char *p = raw, *q, *end;
+	char *name, *v;
+
+	config_buf_add(&b, "", 0);
+	while ((q = strchr(p, '%')) != NULL) {
+		config_buf_add(&b, p, q - p);
+		p = q + 1;
+		if (*p != '(') {
+			/* "%%" is one '%'; a lone '%' is kept as written. */
+			config_buf_add(&b, "%", 1);
+			if (*p == '%')
+				p++;
+			continue;
+		}
+		end = strchr(p, ')');
+		if (end == NULL || end[1] != 's') {
+			config_ctx_error(
+			    c, "bad interpolation in '%s': %.30s", c->key, q);
+			goto fail;
+		}
+		name = xstrndup(p + 1, end - p - 1);
+		v = config_interp_ref(c, sect, name, self, depth);
+		free(name);
+		if (v == NULL)
+			goto fail;
+		config_buf_add(&b, v, strlen(v));
+		free(v);
+		if (b.len > CONFIG_VALUE_MAX) {
+			config_ctx_error(c, "value of '%s' too long", c->key);
+			goto fail;
+		}
+		p = end + 2;
+	}
+	config_buf_add(&b, p, strlen(p));
+	return b.s;
+fail:
+	free(b.s);
+	return NULL;
+}
+
+/*
+ * The value of <name> in a filter: the jail's params, then [Init], then
+ * [Definition] and [DEFAULT], or <sect/key>.  NULL if unknown: <HOST>,
+ * <F-ID> and such are left for the regex compiler.
+ */
+static char *
+config_tag_value(struct config_ctx *c, const char *name)
+{
+	const struct config_ent *e;
+	const char *in;
+	size_t i;
+
+	if (strchr(name, '/') == NULL) {
+		for (i = 0; i < c->nparams; i++) {
+			if (strcmp(c->params[i].key, name) == 0)
+				return xstrdup(c->params[i].value);
+		}
+		e = config_sect_ent(config_store_find(c->st, "Init"), name);
+		if (e != NULL)
+			return config_interp(c, "Init", e->value, e, 0);
+	}
+	e = config_resolve(c->st, "Definition", name, NULL, &in);
+	if (e == NULL)
+		return NULL;
+	return config_interp(c, in, e->value, e, 0);
+}
+
+/* Replace the text of [lt, gt] in *vp by r; return the new start of r. */
+static char *
+config_tags_splice(char **vp, char *lt, char *gt, const char *r)
+{
+	size_t off = lt - *vp;
+	char *n;
+
+	xasprintf(&n, "%.*s%s%s", (int)off, *vp, r, gt + 1);
+	free(*vp);
+	*vp = n;
+	return n + off;
+}
+
+/*
+ * Replace <key> tags by filter values, innermost first and again until
+ * nothing changes, as fail2ban's substituteRecursiveTags does, so that
+ * "<mdre-<mode>>" works.  Returns NULL after reporting an error.
+ */
+static char *
+config_tags(struct config_ctx *c, const char *value, const char *self)
+{
+	char *v = xstrdup(value), *p, *lt, *gt, *name, *r;
+	int count = 0, changed;
+
+	do {
+		changed = 0;
+		for (p = v; (lt = strchr(p, '<')) != NULL;) {
+			gt = lt + 1 + strcspn(lt + 1, " <>");
+			if (*gt != '>' || gt == lt + 1) {
+				p = lt + 1;
+				continue;
+			}
+			name = xstrndup(lt + 1, gt - lt - 1);
+			if (self != NULL && strcmp(name, self) == 0)
+				config_ctx_error(
+				    c, "tag <%s> refers to itself", name);
+			r = c->failed ? NULL : config_tag_value(c, name);
+			free(name);
+			if (c->failed)
+				goto fail;
+			if (r == NULL) {
+				p = gt + 1;
+				continue;
+			}
+			if (++count > CONFIG_TAG_MAX ||
+			    strlen(v) + strlen(r) > CONFIG_VALUE_MAX) {
+				config_ctx_error(c, "tag loop in '%s'", c->key);
+				free(r);
+				goto fail;
+			}
+			p = config_tags_splice(&v, lt, gt, r);
+			free(r);
+			changed = 1;
+		}
+	} while (changed);
+	return v;
+fail:
+	free(v);
+	return NULL;
+}
+
+/* Parse one parameter "key=value" or key="value" of a reference. */
+static int
+config_ref_param(const char **sp, struct config_ref *ref, char **cause)
+{
+	const char *p = *sp, *k, *v;
+	char *key, *val, q;
+	size_t klen;
+
+	k = p;
+	klen = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789_.-/");
+	p += klen;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (klen == 0 || *p != '=') {
+		xasprintf(cause, "bad parameter near '%.20s'", k);
+		return -1;
+	}
+	p++;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '"' || *p == '\'') {
+		q = *p++;
+		for (v = p; *p != '\0' && *p != q; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		}
+		if (*p == '\0') {
+			xasprintf(cause, "unterminated quote near '%.20s'", k);
+			return -1;
+		}
+		val = xstrndup(v, p - v);
+		p++;
+	} else {
+		v = p;
+		p += strcspn(p, ",]");
+		val = xstrndup(v, p - v);
+	}
+	key = xstrndup(k, klen);
+	config_vars_set(
+	    &ref->params, &ref->nparams, key, config_trim(val), NULL, 0);
+	free(key);
+	free(val);
+	*sp = p;
+	return 0;
+}
+
+/*
+ * Parse "name" or "name[key=value, key2="v, with comma"]" at *sp and
+ * advance past it.  Returns -1 with *cause on bad syntax.
+ */
+static int
+config_ref_parse(const char **sp, struct config_ref *ref, char **cause)
+{
+	const char *p = *sp, *start = *sp;
+	size_t n;
+
+	memset(ref, 0, sizeof *ref);
+	n = strcspn(p, "[ \t\n");
+	if (n == 0) {
+		xasprintf(cause, "expected a name near '%.20s'", p);
+		return -1;
+	}
+	ref->name = xstrndup(p, n);
+	p += n;
+	if (*p != '[')
+		goto out;
+	for (p++;;) {
+		p += strspn(p, " \t\n");
+		if (*p == ']')
+			break;
+		if (*p == '\0')
+			goto unbalanced;
+		if (config_ref_param(&p, ref, cause) != 0)
+			goto fail;
+		p += strspn(p, " \t\n");
+		if (*p == ',')
+			p++;
+		else if (*p == '\0')
+			goto unbalanced;
+		else if (*p != ']') {
+			xasprintf(cause, "expected ',' or ']' near '%.20s'", p);
+			goto fail;
+		}
+	}
+	p++;
+	if (*p != '\0' && strchr(" \t\n", *p) == NULL) {
+		xasprintf(cause, "unexpected text after ']' near '%.20s'", p);
+		goto fail;
+	}
+out:
+	*sp = p;
+	return 0;
+unbalanced:
+	xasprintf(cause, "unbalanced [ in '%.60s'", start);
+fail:
+	config_ref_clear(ref);
+	return -1;
+}
+
+/* Parse a whole value as exactly one reference. */
+static int
+config_ref_parse_one(const char *s, struct config_ref *ref, char **cause)
+{
+	const char *p = s + strspn(s, " \t\n");
+
+	if (config_ref_parse(&p, ref, cause) != 0)
+		return -1;
+	p += strspn(p, " \t\n");
+	if (*p != '\0') {
+		config_ref_clear(ref);
+		xasprintf(cause, "one name expected in '%s'", s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Interpolate e line by line, in section sect, so that every piece keeps
+ * the file line it was written on: line i of the result is e->line + i.
+ * Returns the lines joined with '\n', or NULL after an error.
+ */
+static char *
+config_value(struct config_ctx *c, const char *sect, const char *key,
+    const struct config_ent *e)
+{
+	c->key = key;
+	c->file = e->file;
+	c->line = e->line;
+	c->failed = 0;
+	return config_interp(c, sect, e->value, e, 0);
+}
+
+/*
+ * Interpolate each raw line of e on its own and join the results with
+ * '\n'; offs[i] is where raw line i (file line e->line + i) starts.
+ */
+static char *
+config_value_lines(struct config_ctx *c, const char *sect, const char *key,
+    const struct config_ent *e, size_t **offs, size_t *n)
+{
+	struct config_buf b = {NULL, 0, 0};
+	char *raw = xstrdup(e->value), *rl, *nl, *v;
+	int failed = 0;
+
+	config_buf_add(&b, "", 0);
+	*offs = NULL;
+	*n = 0;
+	c->key = key;
+	c->file = e->file;
+	for (rl = raw; rl != NULL; rl = nl != NULL ? nl + 1 : NULL) {
+		if ((nl = strchr(rl, '\n')) != NULL)
+			*nl = '\0';
+		c->line = e->line + (int)*n;
+		c->failed = 0;
+		if ((v = config_interp(c, sect, rl, e, 0)) == NULL)
+			failed = 1;
+		if (*n > 0)
+			config_buf_add(&b, "\n", 1);
+		*offs = xreallocarray(*offs, *n + 1, sizeof **offs);
+		(*offs)[*n] = b.len;
+		(*n)++;
+		if (v != NULL)
+			config_buf_add(&b, v, strlen(v));
+		free(v);
+	}
+	free(raw);
+	c->failed = failed;
+	return b.s;
+}
+
+/* The file line of offset pos in a config_value_lines result. */
+static int
+config_line_of(const size_t *offs, size_t n, int base, size_t pos)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && offs[i + 1] <= pos; i++)
+		;
+	return base + (int)i;
+}
+
+/*
+ * Interpolate each raw line of e on its own and call fn on every word
+ * (split at seps) or, with seps NULL, every non-empty line of the result,
+ * with the line it came from.  Tags are expanded when tags is set.
+ */
+static void
+config_each(struct config_ctx *c, const char *sect, const char *key,
+    const struct config_ent *e, const char *seps, int tags,
+    void (*fn)(struct config_ctx *, char *, void *), void *arg)
+{
+	char *raw = xstrdup(e->value), *rl, *rsave = NULL, *v, *t, *w, *save;
+	const char *split = seps != NULL ? seps : "\n";
+	int i = 0;
+
+	c->key = key;
+	c->file = e->file;
+	for (rl = raw;; i++) {
+		rsave = strchr(rl, '\n');
+		if (rsave != NULL)
+			*rsave = '\0';
+		c->line = e->line + i;
+		c->failed = 0;
+		v = config_interp(c, sect, rl, e, 0);
+		t = v != NULL && tags ? config_tags(c, v, key) : v;
+		if (t != v)
+			free(v);
+		for (w = t != NULL ? strtok_r(t, split, &save) : NULL;
+		     w != NULL; w = strtok_r(NULL, split, &save)) {
+			w = config_trim(w);
+			if (*w != '\0')
+				fn(c, w, arg);
+		}
+		free(t);
+		if (rsave == NULL)
+			break;
+		rl = rsave + 1;
+	}
+	free(raw);
+}
+
+/* Collect one regex line (a config_each callback). */
+static void
+config_filter_add_regex(struct config_ctx *c, char *w, void *arg)
+{
+	struct filter_conf *fc = arg;
+	struct config_regex **list;
+	size_t *n;
+
+	if (strcmp(c->key, "failregex") == 0) {
+		list = &fc->failregex;
+		n = &fc->nfailregex;
+	} else {
+		list = &fc->ignoreregex;
+		n = &fc->nignoreregex;
+	}
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[*n].pattern = xstrdup(w);
+	(*list)[*n].file = xstrdup(c->file);
+	(*list)[*n].line = c->line;
+	(*n)++;
+}
+
+/* A single filter value: interpolated, tags expanded, trimmed; or NULL. */
+static char *
+config_filter_value(struct config_ctx *c, const char *key, int *line)
+{
+	const struct config_ent *e;
+	char *v, *t, *r;
+
+	if ((e = config_find(c->st, "Definition", key)) == NULL)
+		return NULL;
+	v = config_value(c, "Definition", key, e);
+	t = v != NULL ? config_tags(c, v, key) : NULL;
+	free(v);
+	if (line != NULL)
+		*line = e->line;
+	if (t == NULL)
+		return NULL;
+	r = xstrdup(config_trim(t));
+	free(t);
+	return r;
+}
+
+void
+config_filter_free(struct filter_conf *fc)
+{
+	size_t i;
+
+	if (fc == NULL)
+		return;
+	if (fc->prefregex != NULL) {
+		free(fc->prefregex->pattern);
+		free(fc->prefregex->file);
+		free(fc->prefregex);
+	}
+	for (i = 0; i < fc->nfailregex; i++) {
+		free(fc->failregex[i].pattern);
+		free(fc->failregex[i].file);
+	}
+	free(fc->failregex);
+	for (i = 0; i < fc->nignoreregex; i++) {
+		free(fc->ignoreregex[i].pattern);
+		free(fc->ignoreregex[i].file);
+	}
+	free(fc->ignoreregex);
+	free(fc->datepattern);
+	free(fc->journalmatch);
+	free(fc->name);
+	free(fc->file);
+	free(fc);
+}
+
+/* Fill fc's scalars (prefregex, datepattern, maxlines, journalmatch). */
+static void
+config_filter_scalars(struct config_ctx *c, struct filter_conf *fc)
+{
+	const struct conf_table_entry *t;
+	char *v, *cause;
+	int64_t n;
+	int line;
+
+	if ((v = config_filter_value(c, "prefregex", &line)) != NULL &&
+	    *v != '\0') {
+		fc->prefregex = xcalloc(1, sizeof *fc->prefregex);
+		fc->prefregex->pattern = v;
+		fc->prefregex->file = xstrdup(c->file);
+		fc->prefregex->line = line;
+	} else
+		free(v);
+	if ((v = config_filter_value(c, "datepattern", NULL)) != NULL &&
+	    *v != '\0')
+		fc->datepattern = v;
+	else
+		free(v);
+	fc->journalmatch = config_filter_value(c, "journalmatch", NULL);
+	fc->maxlines = 1;
+	if ((v = config_filter_value(c, "maxlines", NULL)) != NULL) {
+		t = conf_table_find(CONF_TABLE_FILTER, "maxlines");
+		if (conf_table_check(t, v, &n, &cause) != 0) {
+			config_ctx_error(c, "%s", cause);
+			free(cause);
+		} else
+			fc->maxlines = (int)n;
+		free(v);
+	}
+}
+
+/* Build a filter_conf from a store read from its files. */
+static struct filter_conf *
+config_filter_build(struct config_store *st, const struct config_ref *ref,
+    const char *refstr, const char *path, struct conf_errors *errs, size_t nerr)
+{
+	struct config_ctx c;
+	struct filter_conf *fc = xcalloc(1, sizeof *fc);
+	const struct config_ent *e;
+
+	memset(&c, 0, sizeof c);
+	c.st = st;
+	c.params = ref->params;
+	c.nparams = ref->nparams;
+	c.scope = CONF_TABLE_FILTER;
+	c.errs = errs;
+	fc->name = xstrdup(refstr);
+	fc->file = xstrdup(path);
+	if (config_store_find(st, "Definition") == NULL) {
+		config_error(errs, path, 0, "no [Definition] section");
+		goto fail;
+	}
+	if ((e = config_find(st, "Definition", "failregex")) != NULL)
+		config_each(&c, "Definition", "failregex", e, NULL, 1,
+		    config_filter_add_regex, fc);
+	if ((e = config_find(st, "Definition", "ignoreregex")) != NULL)
+		config_each(&c, "Definition", "ignoreregex", e, NULL, 1,
+		    config_filter_add_regex, fc);
+	config_filter_scalars(&c, fc);
+	if (errs->n == nerr && fc->nfailregex == 0)
+		config_error(errs, path, 0, "filter has no failregex");
+	if (errs->n != nerr)
+		goto fail;
+	return fc;
+fail:
+	config_filter_free(fc);
+	return NULL;
+}
+
+/* True if path names an existing file. */
+static int
+config_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/*
+ * Find filter name in dirs: <dir>/<name>.conf and/or .local.  A name
+ * with a '/' or ending in ".conf" is a path.  Returns 0 and the paths.
+ */
+static int
+config_filter_find(
+    char **dirs, size_t ndirs, const char *name, char **conf, char **local)
+{
+	size_t i, n = strlen(name);
+
+	*conf = *local = NULL;
+	if (strchr(name, '/') != NULL ||
+	    (n > 5 && strcmp(name + n - 5, ".conf") == 0)) {
+		if (!config_exists(name))
+			return -1;
+		*conf = xstrdup(name);
+		if (n > 5 && strcmp(name + n - 5, ".conf") == 0)
+			xasprintf(local, "%.*s.local", (int)(n - 5), name);
+		return 0;
+	}
+	for (i = 0; i < ndirs; i++) {
+		xasprintf(conf, "%s/%s.conf", dirs[i], name);
+		xasprintf(local, "%s/%s.local", dirs[i], name);
+		if (config_exists(*conf) || config_exists(*local))
+			return 0;
+		free(*conf);
+		free(*local);
+		*conf = *local = NULL;
+	}
+	return -1;
+}
+
+/* Load the filter refstr names; errors are put at file:line. */
+static struct filter_conf *
+config_filter_load(char **dirs, size_t ndirs, const char *refstr,
+    const char *file, int line, struct conf_errors *errs)
+{
+	struct config_ref ref;
+	struct config_store *st = NULL;
+	struct filter_conf *fc = NULL;
+	char *conf = NULL, *local = NULL, *cause, *where = NULL, *tmp;
+	size_t i, nerr = errs->n;
+
+	if (config_ref_parse_one(refstr, &ref, &cause) != 0) {
+		config_error(errs, file, line, "filter: %s", cause);
+		free(cause);
+		return NULL;
+	}
+	if (config_filter_find(dirs, ndirs, ref.name, &conf, &local) != 0) {
+		where = xstrdup("");
+		for (i = 0; i < ndirs; i++) {
+			xasprintf(
+			    &tmp, "%s%s%s", where, i ? ", " : "", dirs[i]);
+			free(where);
+			where = tmp;
+		}
+		config_error(errs, file, line, "filter '%s' not found in %s",
+		    ref.name, ndirs ? where : "(no directory)");
+		goto out;
+	}
+	st = config_store_create();
+	config_store_read_pair(st, conf, local, errs);
+	fc = config_filter_build(
+	    st, &ref, refstr, config_exists(conf) ? conf : local, errs, nerr);
+out:
+	free(where);
+	free(conf);
+	free(local);
+	config_store_free(st);
+	config_ref_clear(&ref);
+	return fc;
+}
+
+/* Free one action_conf. */
+static void
+config_action_free(struct action_conf *ac)
+{
+	if (ac == NULL)
+		return;
+	free(ac->name);
+	free(ac->file);
+	free(ac->native);
+	config_vars_free(ac->vars, ac->nvars);
+	free(ac);
+}
+
+/* Add every key of section sect, interpolated in section in, to ac. */
+static void
+config_action_section(struct config_ctx *c, struct action_conf *ac,
+    const char *sect, const char *in)
+{
+	const struct config_sect *s = config_store_find(c->st, sect);
+	char *v;
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nents; i++) {
+		v = config_value(c, in, s->ents[i]->key, s->ents[i]);
+		if (v != NULL)
+			config_vars_set(&ac->vars, &ac->nvars, s->ents[i]->key,
+			    v, s->ents[i]->file, s->ents[i]->line);
+		free(v);
+	}
+}
+
+/*
+ * Fill ac->vars: the action's [DEFAULT], [Definition] and [Init]; the
+ * jail's keys the action leaves unset; the jail's name (as fail2ban
+ * passes it); and the reference's params, which always win.
+ */
+static void
+config_action_vars(struct config_ctx *c, struct action_conf *ac,
+    const struct jail_conf *jc, const struct config_ref *ref)
+{
+	size_t i;
+
+	config_action_section(c, ac, "DEFAULT", "Definition");
+	config_action_section(c, ac, "Definition", "Definition");
+	config_action_section(c, ac, "Init", "Init");
+	for (i = 0; i < jc->nvars; i++) {
+		if (strcmp(jc->vars[i].key, "action") == 0 ||
+		    config_var_get(ac->vars, ac->nvars, jc->vars[i].key))
+			continue;
+		config_vars_set(&ac->vars, &ac->nvars, jc->vars[i].key,
+		    jc->vars[i].value, jc->vars[i].file, jc->vars[i].line);
+	}
+	config_vars_set(
+	    &ac->vars, &ac->nvars, "name", jc->name, jc->file, jc->line);
+	for (i = 0; i < ref->nparams; i++)
+		config_vars_set(&ac->vars, &ac->nvars, ref->params[i].key,
+		    ref->params[i].value, ac->file, ac->line);
+}
+
+/* Set ac->native and ac->timeout from its vars. */
+static void
+config_action_scalars(struct config_ctx *c, struct action_conf *ac)
+{
+	const struct config_var *v = NULL;
+	const char *native, *timeout = "60";
+	char *cause;
+	size_t i;
+
+	if ((native = config_var_get(ac->vars, ac->nvars, "native")) != NULL &&
+	    *native != '\0')
+		ac->native = xstrdup(native);
+	for (i = 0; i < ac->nvars; i++) {
+		if (strcmp(ac->vars[i].key, "timeout") == 0) {
+			v = &ac->vars[i];
+			timeout = v->value;
+		}
+	}
+	if (conf_table_check(conf_table_find(CONF_TABLE_ACTION, "timeout"),
+	        timeout, &ac->timeout, &cause) != 0) {
+		config_error(c->errs, v != NULL ? v->file : ac->file,
+		    v != NULL ? v->line : 0, "%s", cause);
+		free(cause);
+	}
+}
+
+/* Load the action ref names for jail jc; errors at file:line. */
+static struct action_conf *
+config_action_load(struct config_load *L, const struct jail_conf *jc,
+    const struct config_ref *ref, const char *file, int line)
+{
+	struct config_ctx c;
+	struct config_store *st = NULL;
+	struct action_conf *ac = NULL;
+	char *conf = NULL, *local = NULL;
+	size_t nerr = L->errs->n;
+
+	if (strchr(ref->name, '/') != NULL || ref->name[0] == '.') {
+		config_error(
+		    L->errs, file, line, "invalid action name '%s'", ref->name);
+		return NULL;
+	}
+	xasprintf(&conf, "%s/actions/%s.conf", L->cfg->confdir, ref->name);
+	xasprintf(&local, "%s/actions/%s.local", L->cfg->confdir, ref->name);
+	if (!config_exists(conf) && !config_exists(local)) {
+		config_error(L->errs, file, line,
+		    "action '%s' not found in %s/actions", ref->name,
+		    L->cfg->confdir);
+		goto fail;
+	}
+	st = config_store_create();
+	config_store_read_pair(st, conf, local, L->errs);
+	ac = xcalloc(1, sizeof *ac);
+	ac->name = xstrdup(ref->name);
+	ac->file = xstrdup(config_exists(conf) ? conf : local);
+	ac->line = line;
+	if (config_store_find(st, "Definition") == NULL)
+		config_error(L->errs, ac->file, 0, "no [Definition] section");
+	memset(&c, 0, sizeof c);
+	c.st = st;
+	c.params = ref->params;
+	c.nparams = ref->nparams;
+	c.scope = CONF_TABLE_ACTION;
+	c.errs = L->errs;
+	config_action_vars(&c, ac, jc, ref);
+	config_action_scalars(&c, ac);
+	if (L->errs->n != nerr)
+		goto fail;
+	free(conf);
+	free(local);
+	config_store_free(st);
+	return ac;
+fail:
+	config_action_free(ac);
+	free(conf);
+	free(local);
+	config_store_free(st);
+	return NULL;
+}
+
+/* Free one jail_conf. */
+static void
+config_jail_free(struct jail_conf *jc)
+{
+	size_t i;
+
+	if (jc == NULL)
+		return;
+	free(jc->name);
+	free(jc->file);
+	config_filter_free(jc->filter);
+	config_filter_free(jc->saturation_filter);
+	for (i = 0; i < jc->nactions; i++)
+		config_action_free(jc->actions[i]);
+	free(jc->actions);
+	for (i = 0; i < jc->nlogpaths; i++)
+		free(jc->logpaths[i]);
+	free(jc->logpaths);
+	free(jc->backend);
+	free(jc->ignoreip);
+	free(jc->port);
+	free(jc->protocol);
+	config_vars_free(jc->vars, jc->nvars);
+	free(jc);
+}
+
+/* The entry of key for jail js: its own, [DEFAULT]'s, or the default. */
+static const struct config_ent *
+config_jail_ent(const struct config_store *st, const struct config_sect *js,
+    const char *key, struct config_ent *tmp)
+{
+	const struct conf_table_entry *t;
+	const struct config_ent *e = config_find(st, js->name, key);
+
+	if (e != NULL)
+		return e;
+	t = conf_table_find(CONF_TABLE_JAIL, key);
+	if (t == NULL || t->dflt == NULL)
+		return NULL;
+	tmp->key = xstrdup(key);
+	tmp->value = xstrdup(t->dflt);
+	tmp->file = js->file;
+	tmp->line = js->line;
+	return tmp;
+}
+
+/* Put every key of js and of [DEFAULT], interpolated, in jc->vars. */
+static void
+config_jail_vars(
+    struct config_ctx *c, const struct config_sect *js, struct jail_conf *jc)
+{
+	const struct config_sect *d = config_store_find(c->st, "DEFAULT");
+	const struct config_sect *s;
+	const struct config_ent *e;
+	char *v;
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		s = pass == 0 ? js : d;
+		for (i = 0; s != NULL && i < s->nents; i++) {
+			e = s->ents[i];
+			if (pass == 1 && config_sect_ent(js, e->key) != NULL)
+				continue;
+			if ((v = config_value(c, js->name, e->key, e)) == NULL)
+				continue;
+			config_vars_set(
+			    &jc->vars, &jc->nvars, e->key, v, e->file, e->line);
+			free(v);
+		}
+	}
+}
+
+/* Store one checked scalar in its jail_conf field. */
+static void
+config_jail_field(
+    struct jail_conf *jc, const char *key, const char *v, int64_t n)
+{
+	char **sp = NULL;
+
+	if (strcmp(key, "enabled") == 0)
+		jc->enabled = (int)n;
+	else if (strcmp(key, "maxretry") == 0)
+		jc->maxretry = (int)n;
+	else if (strcmp(key, "findtime") == 0)
+		jc->findtime = n;
+	else if (strcmp(key, "bantime") == 0)
+		jc->bantime = n;
+	else if (strcmp(key, "backend") == 0)
+		sp = &jc->backend;
+	else if (strcmp(key, "port") == 0)
+		sp = &jc->port;
+	else if (strcmp(key, "protocol") == 0)
+		sp = &jc->protocol;
+	if (sp != NULL) {
+		free(*sp);
+		*sp = xstrdup(v);
+	}
+}
+
+/* Check every scalar key of the table for jail js and fill jc. */
+static void
+config_jail_scalars(
+    struct config_ctx *c, const struct config_sect *js, struct jail_conf *jc)
+{
+	const struct conf_table_entry *t;
+	const struct config_ent *e;
+	struct config_ent tmp;
+	char *v, *cause;
+	int64_t n;
+	size_t i;
+
+	for (i = 0; i < conf_table_n; i++) {
+		t = &conf_table[i];
+		if (!(t->scope & CONF_TABLE_JAIL) ||
+		    t->type > CONF_TABLE_DURATION)
+			continue;
+		memset(&tmp, 0, sizeof tmp);
+		e = config_jail_ent(c->st, js, t->name, &tmp);
+		v = e != NULL ? config_value(c, js->name, t->name, e) : NULL;
+		n = 0;
+		if (v != NULL &&
+		    conf_table_check(t, config_trim(v), &n, &cause) != 0) {
+			config_error(c->errs, e->file, e->line, "%s", cause);
+			free(cause);
+		} else if (v != NULL)
+			config_jail_field(jc, t->name, config_trim(v), n);
+		free(v);
+		free(tmp.key);
+		free(tmp.value);
+	}
+}
+
+/* Add one ignoreip word (a config_each callback). */
+static void
+config_jail_add_addr(struct config_ctx *c, char *w, void *arg)
+{
+	struct jail_conf *jc = arg;
+	struct addr a;
+
+	if (addr_parse(w, &a) != 0) {
+		config_ctx_error(c, "ignoreip: invalid address '%s'", w);
+		return;
+	}
+	jc->ignoreip = xreallocarray(
+	    jc->ignoreip, jc->nignoreip + 1, sizeof *jc->ignoreip);
+	jc->ignoreip[jc->nignoreip++] = a;
+}
+
+/* Add one logpath word (a config_each callback). */
+static void
+config_jail_add_logpath(struct config_ctx *c, char *w, void *arg)
+{
+	struct jail_conf *jc = arg;
+
+	jc->logpaths = xreallocarray(
+	    jc->logpaths, jc->nlogpaths + 1, sizeof *jc->logpaths);
+	jc->logpaths[jc->nlogpaths++] = xstrdup(w);
+}
+
+/* Read the list keys ignoreip and logpath of jail js. */
+static void
+config_jail_lists(
+    struct config_ctx *c, const struct config_sect *js, struct jail_conf *jc)
+{
+	const struct config_ent *e;
+	struct config_ent tmp;
+
+	memset(&tmp, 0, sizeof tmp);
+	if ((e = config_jail_ent(c->st, js, "ignoreip", &tmp)) != NULL)
+		config_each(c, js->name, "ignoreip", e, " \t\n,", 0,
+		    config_jail_add_addr, jc);
+	free(tmp.key);
+	free(tmp.value);
+	if ((e = config_find(c->st, js->name, "logpath")) != NULL)
+		config_each(c, js->name, "logpath", e, " \t\n", 0,
+		    config_jail_add_logpath, jc);
+}
+
+/* Load the filter jail key names (filter or saturation.filter). */
+static struct filter_conf *
+config_jail_filter(struct config_load *L, struct config_ctx *c,
+    const struct config_sect *js, const char *key)
+{
+	const struct config_ent *e;
+	struct config_ent tmp;
+	struct filter_conf *fc = NULL;
+	char *v;
+
+	memset(&tmp, 0, sizeof tmp);
+	if ((e = config_jail_ent(c->st, js, key, &tmp)) == NULL)
+		return NULL;
+	if ((v = config_value(c, js->name, key, e)) != NULL) {
+		fc = config_filter_load(L->cfg->filter_dirs,
+		    L->cfg->nfilter_dirs, config_trim(v), e->file, e->line,
+		    L->errs);
+		free(v);
+	}
+	free(tmp.key);
+	free(tmp.value);
+	return fc;
+}
+
+/* Load every action the jail's action key lists. */
+static void
+config_jail_actions(struct config_load *L, struct config_ctx *c,
+    const struct config_sect *js, struct jail_conf *jc)
+{
+	const struct config_ent *e;
+	struct config_ent tmp;
+	struct config_ref ref;
+	struct action_conf *ac;
+	const char *p;
+	char *v = NULL, *cause;
+	size_t *offs = NULL, n = 0;
+	int line;
+
+	memset(&tmp, 0, sizeof tmp);
+	if ((e = config_jail_ent(c->st, js, "action", &tmp)) == NULL)
+		goto out;
+	v = config_value_lines(c, js->name, "action", e, &offs, &n);
+	for (p = v; !c->failed;) {
+		p += strspn(p, " \t\n");
+		if (*p == '\0')
+			break;
+		line = config_line_of(offs, n, e->line, p - v);
+		if (config_ref_parse(&p, &ref, &cause) != 0) {
+			config_error(
+			    L->errs, e->file, line, "action: %s", cause);
+			free(cause);
+			break;
+		}
+		ac = config_action_load(L, jc, &ref, e->file, line);
+		if (ac != NULL) {
+			jc->actions = xreallocarray(
+			    jc->actions, jc->nactions + 1, sizeof *jc->actions);
+			jc->actions[jc->nactions++] = ac;
+		}
+		config_ref_clear(&ref);
+	}
+out:
+	free(v);
+	free(offs);
+	free(tmp.key);
+	free(tmp.value);
+}
+
+/* True if name is fit for a jail: it ends up in set and table names. */
+static int
+config_jail_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 64 &&
+	       strspn(name,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789_.-") == n;
+}
+
+/* Build the jail section js of st describes. */
+static struct jail_conf *
+config_jail_load(struct config_load *L, struct config_store *st,
+    const struct config_sect *js)
+{
+	struct config_ctx c;
+	struct jail_conf *jc = xcalloc(1, sizeof *jc);
+
+	jc->name = xstrdup(js->name);
+	jc->file = xstrdup(js->file);
+	jc->line = js->line;
+	if (!config_jail_name_ok(js->name)) {
+		config_error(L->errs, js->file, js->line,
+		    "invalid jail name '%s': use letters, digits, _ . -",
+		    js->name);
+		return jc;
+	}
+	memset(&c, 0, sizeof c);
+	c.st = st;
+	c.scope = CONF_TABLE_JAIL;
+	c.errs = L->errs;
+	config_jail_vars(&c, js, jc);
+	config_jail_scalars(&c, js, jc);
+	config_jail_lists(&c, js, jc);
+	if (!jc->enabled)
+		return jc;
+	jc->filter = config_jail_filter(L, &c, js, "filter");
+	jc->saturation_filter =
+	    config_jail_filter(L, &c, js, "saturation.filter");
+	config_jail_actions(L, &c, js, jc);
+	if (jc->nlogpaths == 0 &&
+	    (jc->backend == NULL || strcmp(jc->backend, "systemd") != 0))
+		config_error(L->errs, js->file, js->line,
+		    "jail '%s' has no logpath", js->name);
+	return jc;
+}
+
+/* Add one filter_dirs word (a config_each callback). */
+static void
+config_daemon_add_dir(struct config_ctx *c, char *w, void *arg)
+{
+	struct config *cfg = arg;
+
+	cfg->filter_dirs = xreallocarray(
+	    cfg->filter_dirs, cfg->nfilter_dirs + 1, sizeof *cfg->filter_dirs);
+	cfg->filter_dirs[cfg->nfilter_dirs++] = xstrdup(w);
+}
+
+/* Store one checked [jaild] value. */
+static void
+config_daemon_field(
+    struct config *cfg, const char *key, const char *v, int64_t n)
+{
+	char **sp = NULL;
+
+	if (strcmp(key, "socket") == 0)
+		sp = &cfg->socket_path;
+	else if (strcmp(key, "dbfile") == 0)
+		sp = &cfg->db_path;
+	else if (strcmp(key, "ctl_group") == 0)
+		sp = &cfg->ctl_group;
+	else if (strcmp(key, "dbpurgeage") == 0)
+		cfg->dbpurgeage = n;
+	if (sp != NULL && *v != '\0') {
+		free(*sp);
+		*sp = xstrdup(v);
+	}
+}
+
+/* Read the [jaild] section: unknown keys there are typos, so errors. */
+static void
+config_daemon(struct config_load *L, struct config_store *st)
+{
+	const struct config_sect *s = config_store_find(st, "jaild");
+	const struct conf_table_entry *t;
+	const struct config_ent *e;
+	struct config_ent tmp = {NULL, NULL, NULL, 0, NULL};
+	struct config_ctx c = {
+	    st, NULL, 0, CONF_TABLE_DAEMON, L->errs, NULL, NULL, 0, 0};
+	char *v, *cause;
+	int64_t n;
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nents; i++) {
+		if (conf_table_find(CONF_TABLE_DAEMON, s->ents[i]->key) == NULL)
+			config_error(L->errs, s->ents[i]->file,
+			    s->ents[i]->line, "unknown key '%s' in [jaild]",
+			    s->ents[i]->key);
+	}
+	xasprintf(&v, "%s/filters", L->cfg->confdir);
+	config_daemon_add_dir(&c, v, L->cfg);
+	free(v);
+	for (i = 0; i < conf_table_n; i++) {
+		t = &conf_table[i];
+		if (!(t->scope & CONF_TABLE_DAEMON))
+			continue;
+		if ((e = config_sect_ent(s, t->name)) == NULL) {
+			if (t->dflt == NULL)
+				continue;
+			tmp.key = (char *)t->name;
+			tmp.value = (char *)t->dflt;
+			tmp.file = "(default)";
+			e = &tmp;
+		}
+		if (t->type == CONF_TABLE_LIST) {
+			config_each(&c, "jaild", t->name, e, " \t\n", 0,
+			    config_daemon_add_dir, L->cfg);
+			continue;
+		}
+		if ((v = config_value(&c, "jaild", t->name, e)) == NULL)
+			continue;
+		n = 0;
+		if (conf_table_check(t, config_trim(v), &n, &cause) != 0) {
+			config_error(L->errs, e->file, e->line, "%s", cause);
+			free(cause);
+		} else
+			config_daemon_field(L->cfg, t->name, config_trim(v), n);
+		free(v);
+	}
+}
+
+/* Read CONFDIR/jaild.conf and jaild.local into a new store. */
+static struct config_store *
+config_global_read(struct config_load *L, int must)
+{
+	struct config_store *st = config_store_create();
+	char *conf, *local;
+
+	xasprintf(&conf, "%s/jaild.conf", L->cfg->confdir);
+	xasprintf(&local, "%s/jaild.local", L->cfg->confdir);
+	if (must || config_exists(conf))
+		config_store_read(st, conf, NULL, L->errs, conf, 0);
+	config_store_read_pair(st, NULL, local, L->errs);
+	free(conf);
+	free(local);
+	return st;
+}
+
+/* Keep names ending in .conf or .local (a scandir filter). */
+static int
+config_jails_select(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	if (d->d_name[0] == '.')
+		return 0;
+	return (n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0) ||
+	       (n > 6 && strcmp(d->d_name + n - 6, ".local") == 0);
+}
+
+/* Order stems as strcmp does (a qsort comparator). */
+static int
+config_jails_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the distinct stems of jails.d/\*.conf and \*.local, sorted. */
+static char **
+config_jails_stems(const char *dir, size_t *nstems)
+{
+	struct dirent **ents;
+	char **stems = NULL;
+	int i, n;
+	size_t j = 0;
+
+	*nstems = 0;
+	if ((n = scandir(dir, &ents, config_jails_select, alphasort)) < 0)
+		return NULL;
+	stems = xcalloc(n + 1, sizeof *stems);
+	for (i = 0; i < n; i++) {
+		stems[i] = xstrdup(ents[i]->d_name);
+		*strrchr(stems[i], '.') = '\0';
+		free(ents[i]);
+	}
+	free(ents);
+	qsort(stems, n, sizeof *stems, config_jails_cmp);
+	for (i = 0; i < n; i++) {
+		if (j > 0 && strcmp(stems[j - 1], stems[i]) == 0)
+			free(stems[i]);
+		else
+			stems[j++] = stems[i];
+	}
+	*nstems = j;
+	return stems;
+}
+
+/* Add the jails of one jails.d stem, refusing names already taken. */
+static void
+config_jails_file(struct config_load *L, const struct config_store *global,
+    const char *dir, const char *stem)
+{
+	struct config_store *st = config_store_copy(global);
+	struct jail_conf *jc, *old;
+	const struct config_sect *s;
+	char *conf, *local;
+	size_t i;
+
+	xasprintf(&conf, "%s/%s.conf", dir, stem);
+	xasprintf(&local, "%s/%s.local", dir, stem);
+	config_store_read_pair(st, conf, local, L->errs);
+	for (i = 0; i < st->nsects; i++) {
+		s = st->sects[i];
+		if (s->base || strcmp(s->name, "DEFAULT") == 0)
+			continue;
+		if ((old = config_jail_find(L->cfg, s->name)) != NULL) {
+			config_error(L->errs, s->file, s->line,
+			    "jail '%s' already defined at %s:%d", s->name,
+			    old->file, old->line);
+			continue;
+		}
+		jc = config_jail_load(L, st, s);
+		L->cfg->jails = xreallocarray(
+		    L->cfg->jails, L->cfg->njails + 1, sizeof *L->cfg->jails);
+		L->cfg->jails[L->cfg->njails++] = jc;
+	}
+	free(conf);
+	free(local);
+	config_store_free(st);
+}
+
+struct config *
+config_load(const char *confdir, struct conf_errors *errs)
+{
+	struct config_load L;
+	struct config_store *global;
+	char *dir, **stems;
+	size_t i, nstems, nerr = errs->n;
+
+	L.errs = errs;
+	L.cfg = xcalloc(1, sizeof *L.cfg);
+	L.cfg->confdir = xstrdup(confdir);
+	global = config_global_read(&L, 1);
+	config_daemon(&L, global);
+	xasprintf(&dir, "%s/jails.d", confdir);
+	stems = config_jails_stems(dir, &nstems);
+	for (i = 0; i < nstems; i++) {
+		config_jails_file(&L, global, dir, stems[i]);
+		free(stems[i]);
+	}
+	free(stems);
+	free(dir);
+	config_store_free(global);
+	if (errs->n != nerr) {
+		config_free(L.cfg);
+		return NULL;
+	}
+	return L.cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->njails; i++)
+		config_jail_free(cfg->jails[i]);
+	free(cfg->jails);
+	for (i = 0; i < cfg->nfilter_dirs; i++)
+		free(cfg->filter_dirs[i]);
+	free(cfg->filter_dirs);
+	free(cfg->confdir);
+	free(cfg->socket_path);
+	free(cfg->db_path);
+	free(cfg->ctl_group);
+	free(cfg);
+}
+
+struct filter_conf *
+config_load_filter(
+    const char *confdir, const char *ref, struct conf_errors *errs)
+{
+	struct config_load L;
+	struct config_store *global;
+	struct filter_conf *fc = NULL;
+	size_t nerr = errs->n;
+
+	L.errs = errs;
+	L.cfg = xcalloc(1, sizeof *L.cfg);
+	if (confdir != NULL) {
+		L.cfg->confdir = xstrdup(confdir);
+		global = config_global_read(&L, 0);
+		config_daemon(&L, global);
+		config_store_free(global);
+	}
+	if (errs->n == nerr)
+		fc = config_filter_load(
+		    L.cfg->filter_dirs, L.cfg->nfilter_dirs, ref, ref, 0, errs);
+	config_free(L.cfg);
+	return fc;
+}
+
+struct jail_conf *
+config_jail_find(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->njails; i++) {
+		if (strcmp(cfg->jails[i]->name, name) == 0)
+			return cfg->jails[i];
+	}
+	return NULL;
+}
