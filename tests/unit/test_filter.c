@@ -1,0 +1,407 @@
+/* Unit tests for filter.c: tag expansion, captures, hostile lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <criterion/criterion.h>
+
+#include "addr.h"
+#include "config.h"
+#include "filter.h"
+#include "filtertest.h"
+
+#define TEST_NOW ((time_t)1795996800) /* 2026-12-01T00:00:00Z */
+#define IDLE_RE                                                                \
+	"^\\s*(?:\\S+ )?sm-mta\\[\\d+\\]: \\w{14,20}: (?:[\\w.-]+ )?"          \
+	"\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? did not issue "       \
+	"MAIL/EXPN/VRFY/ETRN during connection to [\\w.-]+$"
+
+static void
+test_setup(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+/* Build a filter from regex strings: fail[] and ign[] end with NULL. */
+static struct filter *
+test_filter(const char *pref, const char **fail, const char **ign, char **cause)
+{
+	struct config_regex fr[8], ir[8], pr;
+	struct filter_conf fc;
+	size_t i;
+
+	memset(&fc, 0, sizeof fc);
+	fc.name = (char *)"test";
+	fc.file = (char *)"test.conf";
+	for (i = 0; fail != NULL && fail[i] != NULL; i++)
+		fr[i] = (struct config_regex){
+		    (char *)fail[i], (char *)"test.conf", (int)(10 + i)};
+	fc.failregex = fr;
+	fc.nfailregex = i;
+	for (i = 0; ign != NULL && ign[i] != NULL; i++)
+		ir[i] = (struct config_regex){
+		    (char *)ign[i], (char *)"test.conf", (int)(20 + i)};
+	fc.ignoreregex = ir;
+	fc.nignoreregex = i;
+	if (pref != NULL) {
+		pr =
+		    (struct config_regex){(char *)pref, (char *)"test.conf", 5};
+		fc.prefregex = &pr;
+	}
+	return filter_create(&fc, cause);
+}
+
+static struct filter *
+test_one(const char *re)
+{
+	const char *fail[] = {re, NULL};
+	char *cause = NULL;
+	struct filter *f;
+
+	f = test_filter(NULL, fail, NULL, &cause);
+	cr_assert_not_null(f, "filter_create: %s", cause ? cause : "?");
+	return f;
+}
+
+/* Match s; return the verdict and the address text in buf. */
+static enum filter_verdict
+test_match(struct filter *f, const char *s, struct filter_result *res,
+    char *buf, size_t size)
+{
+	enum filter_verdict v;
+
+	v = filter_match(f, s, strlen(s), TEST_NOW, res);
+	buf[0] = '\0';
+	if (v != FILTER_NOMATCH && res->has_addr)
+		addr_format(&res->addr, buf, size);
+	return v;
+}
+
+TestSuite(filter, .init = test_setup);
+
+Test(filter, host_ipv4)
+{
+	struct filter *f = test_one("^\\s*host x: from <HOST> port \\d+$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 host x: from 10.1.2.3 "
+	                 "port 22",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "10.1.2.3");
+	cr_assert_eq(res.regex, 0);
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 host x: from "
+	                 "999.1.2.3 port 22",
+	                 &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 host x: from "
+	                 "evil.example port 22",
+	                 &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	filter_unref(f);
+}
+
+Test(filter, ipv6_forms)
+{
+	struct filter *f = test_one(IDLE_RE);
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+	const char *pre = "Nov 27 23:58:22 myhost sm-mta[27552]: "
+	                  "6ARNwG7E027552: ";
+	const char *post = " did not issue MAIL/EXPN/VRFY/ETRN during "
+	                   "connection to IPv6";
+	char line[512];
+
+	snprintf(
+	    line, sizeof line, "%s[IPv6:fd77:0:0:0:0:0:0:11]%s", pre, post);
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "fd77::11");
+	snprintf(line, sizeof line,
+	    "%sh.example [IPv6:2001:db8::5] (may be "
+	    "forged)%s",
+	    pre, post);
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "2001:db8::5");
+	snprintf(line, sizeof line, "%s[IPv6:::ffff:10.9.8.7]%s", pre, post);
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "10.9.8.7");
+	cr_assert_eq(res.addr.family, AF_INET);
+	filter_unref(f);
+}
+
+Test(filter, hostile_lines)
+{
+	struct filter *f = test_one(IDLE_RE);
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+	const char *bad[] = {
+	    "Nov 27 23:58:22 myhost sm-mta[1]: 6ARNwG7E027552: "
+	    "<[6.6.6.6] did not issue MAIL/EXPN/VRFY/ETRN during connection "
+	    "to IPv4>... User unknown",
+	    "Nov 27 23:58:22 myhost sm-mta[1]: 6ARNwG7E027552: to=<x [6.6.6.6]"
+	    " did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4>",
+	    "Nov 27 23:58:22 myhost sshd[1]: Invalid user 6ARNwG7E027552: "
+	    "[6.6.6.6] did not issue MAIL/EXPN/VRFY/ETRN during connection to "
+	    "IPv4",
+	    NULL};
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++)
+		cr_assert_eq(test_match(f, bad[i], &res, a, sizeof a),
+		    FILTER_NOMATCH, "line %zu matched %s", i, a);
+	/* A PTR name that looks like an address is not the address. */
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 myhost sm-mta[1]: "
+	                 "6ARNwG7E027552: 1.2.3.4 [10.0.0.9] did not issue "
+	                 "MAIL/EXPN/VRFY/ETRN during connection to IPv4",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "10.0.0.9");
+	if (test_match(f,
+	        "Nov 27 23:58:22 myhost sm-mta[1]: 6ARNwG7E027552: "
+	        "[1.2.3.4] [10.0.0.9] did not issue MAIL/EXPN/VRFY/ETRN during "
+	        "connection to IPv4",
+	        &res, a, sizeof a) != FILTER_NOMATCH)
+		cr_assert_str_eq(a, "10.0.0.9");
+	filter_unref(f);
+}
+
+Test(filter, ignoreregex)
+{
+	const char *fail[] = {"^\\s*h x: fail from <HOST>", NULL};
+	const char *ign[] = {"from 10\\.0\\.0\\.", NULL};
+	struct filter *f = test_filter(NULL, fail, ign, NULL);
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_not_null(f);
+	cr_assert_eq(test_match(f, "Nov 27 23:58:22 h x: fail from 10.0.0.1",
+	                 &res, a, sizeof a),
+	    FILTER_IGNORED);
+	cr_assert_eq(test_match(f, "Nov 27 23:58:22 h x: fail from 10.0.1.1",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "10.0.1.1");
+	filter_unref(f);
+}
+
+Test(filter, prefregex_content)
+{
+	const char *fail[] = {"^auth failed for <F-USER>\\S+</F-USER> from "
+	                      "<HOST>$",
+	    "^<F-NOFAIL>session</F-NOFAIL> from <HOST>$", NULL};
+	struct filter *f;
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	f = test_filter("^\\s*h d\\[<F-ID>\\d+</F-ID>\\]: <F-CONTENT>.+"
+	                "</F-CONTENT>$",
+	    fail, NULL, NULL);
+	cr_assert_not_null(f);
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 h d[42]: auth failed for "
+	                 "bob from 192.0.2.7",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "192.0.2.7");
+	cr_assert_str_eq(res.user, "bob");
+	cr_assert_str_eq(res.id, "42");
+	/* failregex is anchored to the content, not the whole line */
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 h e[42]: auth failed for "
+	                 "bob from 192.0.2.7",
+	                 &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 h d[42]: session from "
+	                 "192.0.2.7",
+	                 &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	filter_unref(f);
+}
+
+Test(filter, date_cut)
+{
+	struct filter *f = test_one("^ myhost x\\[\\d+\\]: bad <HOST>$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+	struct tm tm;
+
+	cr_assert_eq(test_match(f,
+	                 "Nov 27 23:58:22 myhost x[1]: bad "
+	                 "10.77.0.11",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert(res.has_time);
+	gmtime_r(&res.when, &tm);
+	cr_assert_eq(tm.tm_mon, 10);
+	cr_assert_eq(tm.tm_mday, 27);
+	cr_assert_eq(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec,
+	    23 * 3600 + 58 * 60 + 22);
+	cr_assert_eq(test_match(f,
+	                 "2026-11-27T23:58:22.318310+00:00 myhost "
+	                 "x[1]: bad 10.77.0.11",
+	                 &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_eq(res.when, (time_t)1795823902);
+	filter_unref(f);
+}
+
+Test(filter, hostless)
+{
+	struct filter *f =
+	    test_one("^\\s*\\S+ sm-mta\\[\\d+\\]: rejecting "
+	             "connections on daemon \\S+: \\d+ children, max \\d+$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_eq(
+	    test_match(f,
+	        "Nov 27 23:58:16 myhost sm-mta[27444]: "
+	        "rejecting connections on daemon IPv4: 15 children, max 15",
+	        &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_eq(res.has_addr, 0);
+	filter_unref(f);
+}
+
+Test(filter, compile_error_names_file_line)
+{
+	const char *fail[] = {"^ok <HOST>$", "^bad (unclosed <HOST>$", NULL};
+	char *cause = NULL;
+
+	cr_assert_null(test_filter(NULL, fail, NULL, &cause));
+	cr_assert_not_null(cause);
+	cr_assert_not_null(strstr(cause, "test.conf:11"), "%s", cause);
+	free(cause);
+}
+
+Test(filter, dns_refused)
+{
+	const char *fail[] = {"^from <DNS>$", NULL};
+	char *cause = NULL;
+
+	cr_assert_null(test_filter(NULL, fail, NULL, &cause));
+	cr_assert_not_null(strstr(cause, "jaild does not resolve names"));
+	free(cause);
+}
+
+Test(filter, literal_prefilter)
+{
+	struct filter *f = test_one(IDLE_RE);
+	struct filter *g = test_one("^(?:a|b) <HOST>$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_str_eq(filter_regex_literal(f, 0),
+	    " did not issue MAIL/EXPN/VRFY/ETRN during connection to ");
+	cr_assert_null(filter_regex_literal(g, 0));
+	cr_assert_eq(
+	    test_match(g, "b 1.2.3.4", &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "1.2.3.4");
+	filter_unref(f);
+	filter_unref(g);
+}
+
+Test(filter, subnet_and_python_syntax)
+{
+	struct filter *f = test_one("^net <SUBNET> by (?P<who>\\w+) "
+	                            "\\((?P=who)\\)$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_eq(
+	    test_match(f, "net 10.1.2.3/16 by x (x)", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "10.1.0.0/16");
+	cr_assert_eq(
+	    test_match(f, "net 10.1.2.3/99 by x (x)", &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	cr_assert_eq(test_match(f, "net 10.1.2.3 by x (y)", &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	filter_unref(f);
+}
+
+Test(filter, ref_counting)
+{
+	struct filter *f = test_one("^x <HOST>$");
+
+	filter_ref(f);
+	filter_unref(f);
+	cr_assert_str_eq(filter_name(f), "test");
+	cr_assert_eq(filter_nregex(f), 1);
+	cr_assert_str_eq(filter_regex_source(f, 0), "^x <HOST>$");
+	filter_unref(f);
+	filter_unref(NULL);
+}
+
+/* Write lines to a temporary file and run filtertest over it. */
+static json_t *
+test_run_file(struct filter *f, const char *text, int flags, char **out)
+{
+	FILE *in = tmpfile(), *o;
+	size_t outlen = 0;
+	json_t *rep;
+
+	cr_assert_not_null(in);
+	fputs(text, in);
+	rewind(in);
+	o = open_memstream(out, &outlen);
+	rep = filtertest_run(f, in, flags, o);
+	fclose(o);
+	fclose(in);
+	return rep;
+}
+
+Test(filter, filtertest_counts)
+{
+	const char *fail[] = {IDLE_RE,
+	    "^\\s*\\S+ sm-mta\\[\\d+\\]: rejecting "
+	    "connections on daemon \\S+: \\d+ children, max \\d+$",
+	    NULL};
+	struct filter *f = test_filter(NULL, fail, NULL, NULL);
+	const char *idle = " did not issue MAIL/EXPN/VRFY/ETRN during "
+	                   "connection to IPv4\n";
+	char text[2048], *out = NULL;
+	json_t *rep, *a;
+
+	cr_assert_not_null(f);
+	snprintf(text, sizeof text,
+	    "Nov 27 23:58:22 h sm-mta[1]: 6ARNwGkE027605: [10.0.0.2]%s"
+	    "Nov 27 23:58:22 h sm-mta[1]: 6ARNwGkE027606: x [10.0.0.1]%s"
+	    "Nov 27 23:58:22 h sm-mta[1]: 6ARNwGkE027607: [10.0.0.2]%s"
+	    "Nov 27 23:58:22 h sm-mta[1]: 6ARNwGkE027608: <[6.6.6.6]%s"
+	    "Nov 27 23:58:23 h sm-mta[1]: rejecting connections on daemon "
+	    "IPv4: 15 children, max 15\n"
+	    "Nov 27 23:58:24 h sshd[2]: noise\n"
+	    "no newline at the end: [10.0.0.3]%.*s",
+	    idle, idle, idle, idle, (int)strlen(idle) - 1, idle);
+	rep = test_run_file(f, text, FILTERTEST_PRINT_MATCHED, &out);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "lines")), 7);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "matched")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "missed")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "hostless")), 1);
+	a = json_array_get(json_object_get(rep, "addresses"), 0);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(a, "addr")), "10.0.0.2");
+	cr_assert_eq(json_integer_value(json_object_get(a, "count")), 2);
+	cr_assert_eq(json_array_size(json_object_get(rep, "addresses")), 2);
+	cr_assert_not_null(strstr(out, "[10.0.0.1]"));
+	cr_assert_null(strstr(out, "6.6.6.6"));
+	json_decref(rep);
+	free(out);
+	/* printing unmatched lines takes the line-by-line path: same counts */
+	rep = test_run_file(f, text, FILTERTEST_PRINT_UNMATCHED, &out);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "lines")), 7);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "matched")), 4);
+	cr_assert_not_null(strstr(out, "sshd[2]: noise"));
+	json_decref(rep);
+	free(out);
+	filter_unref(f);
+}
