@@ -53,6 +53,10 @@ void source_stop(struct source *);
 void source_poll(struct source *);
 
 const char *source_path(const struct source *);
+/* 1 once stdin has ended and its last line was handed out. */
+int source_eof(const struct source *);
+/* How many lines were cut at SOURCE_MAXLINE. */
+uint64_t source_cut(const struct source *);
 void source_position(const struct source *, struct source_pos *);
 const struct source_stats *source_stats(const struct source *);
 
