@@ -1,0 +1,951 @@
+/* The native nftables action: per-jail sets and a chain in table inet jaild. */
+#include <sys/types.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <nftables/libnftables.h>
+
+#include "action.h"
+#include "action_nft.h"
+#include "config.h"
+#include "log.h"
+#include "port.h"
+#include "sockdiag.h"
+#include "xmalloc.h"
+
+/* Hosts v4, hosts v6 (hash sets), prefixes v4, prefixes v6 (interval). */
+#define ACTION_NFT_NSETS 4
+#define ACTION_NFT_NAMEMAX 32
+
+enum action_nft_kind {
+	ACTION_NFT_ADD,
+	ACTION_NFT_DEL,
+};
+
+/* One queued change of one set element. */
+struct action_nft_op {
+	struct addr addr;
+	int64_t timeout; /* seconds; 0: none */
+	enum action_nft_kind kind;
+};
+
+struct action_nft_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+struct action_nft {
+	struct nft_ctx *nft;
+	char *table;
+	char *chain;
+	char *sets[ACTION_NFT_NSETS];
+	int reject;
+	int flush_on_stop;
+	int evict;
+	char *match; /* "meta l4proto tcp th dport { 25 } ", or "" */
+	int tcp_only; /* reject with tcp reset */
+	int tcp; /* the protocol includes tcp: eviction makes sense */
+	uint16_t *lports;
+	size_t nlports;
+	struct action_nft_op *ops;
+	size_t nops;
+	size_t capops;
+	struct addr *evq;
+	size_t nevq;
+	size_t capevq;
+	struct action_nft_buf buf;
+};
+
+static const char *const action_nft_suffix[ACTION_NFT_NSETS] = {
+    "_v4", "_v6", "_n4", "_n6"};
+
+/* Append printf output to b. */
+static void __attribute__((format(printf, 2, 3)))
+action_nft_buf_printf(struct action_nft_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < b->cap - b->len)
+			break;
+		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	b->len += (size_t)n;
+}
+
+static void
+action_nft_buf_reset(struct action_nft_buf *b)
+{
+	if (b->s == NULL) {
+		b->cap = 4096;
+		b->s = xmalloc(b->cap);
+	}
+	b->len = 0;
+	b->s[0] = '\0';
+}
+
+/* Map a jail name to an nft identifier (see action_nft.h). */
+char *
+action_nft_name(const char *jail)
+{
+	char out[ACTION_NFT_NAMEMAX + 16];
+	uint32_t h = 2166136261u;
+	size_t i, k = 0;
+	int changed = 0;
+
+	for (i = 0; jail[i] != '\0'; i++)
+		h = (h ^ (uint8_t)jail[i]) * 16777619u;
+	if (!isalpha((unsigned char)jail[0])) {
+		out[k++] = 'j';
+		changed = 1;
+	}
+	for (i = 0; jail[i] != '\0'; i++) {
+		if (k == ACTION_NFT_NAMEMAX) {
+			changed = 1;
+			break;
+		}
+		if (isascii((unsigned char)jail[i]) &&
+		    (isalnum((unsigned char)jail[i]) || jail[i] == '_'))
+			out[k++] = jail[i];
+		else {
+			out[k++] = '_';
+			changed = 1;
+		}
+	}
+	out[k] = '\0';
+	if (changed)
+		snprintf(out + k, sizeof out - k, "_%08x", h);
+	return xstrdup(out);
+}
+
+/* Check that s is a plain nft identifier (for the table option). */
+static int
+action_nft_ident_ok(const char *s)
+{
+	size_t i;
+
+	if (!isalpha((unsigned char)s[0]))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isascii((unsigned char)s[i]) ||
+		    (!isalnum((unsigned char)s[i]) && s[i] != '_'))
+			return 0;
+	}
+	return i <= ACTION_NFT_NAMEMAX;
+}
+
+/* The value of option key: action params and [Init], or NULL. */
+static const char *
+action_nft_opt(const struct action *a, const char *key)
+{
+	const char *v;
+
+	v = config_var_get(a->conf->vars, a->conf->nvars, key);
+	if (v != NULL && *v == '\0')
+		return NULL;
+	return v;
+}
+
+/* Read boolean option key into *out (def if unset); -1 if malformed. */
+static int
+action_nft_opt_bool(
+    const struct action *a, const char *key, int def, int *out, char **cause)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	const char *v = action_nft_opt(a, key);
+	size_t i;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	xasprintf(cause, "%s = \"%s\": not a boolean", key, v);
+	return -1;
+}
+
+/* Render protocol list proto as "meta l4proto ..." into b; sets tcp flags. */
+static int
+action_nft_protocol(struct action_nft *n, const char *proto, int ports,
+    struct action_nft_buf *b, char **cause)
+{
+	static const char *const known[] = {
+	    "tcp", "udp", "udplite", "sctp", "dccp", NULL};
+	char *copy, *tok, *save = NULL;
+	size_t i, count = 0;
+
+	copy = xstrdup(proto != NULL && *proto != '\0' ? proto : "tcp");
+	if (strcasecmp(copy, "all") == 0) {
+		n->tcp = 1;
+		free(copy);
+		if (ports)
+			action_nft_buf_printf(b, "meta l4proto { tcp, udp, "
+			                         "udplite, sctp, dccp } ");
+		return 0;
+	}
+	action_nft_buf_printf(b, "meta l4proto { ");
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		for (i = 0; known[i] != NULL; i++) {
+			if (strcasecmp(tok, known[i]) == 0)
+				break;
+		}
+		if (known[i] == NULL) {
+			xasprintf(cause, "unknown protocol \"%s\"", tok);
+			free(copy);
+			return -1;
+		}
+		action_nft_buf_printf(b, "%s%s", count++ ? ", " : "", known[i]);
+		if (i == 0)
+			n->tcp = 1;
+	}
+	action_nft_buf_printf(b, " } ");
+	n->tcp_only = n->tcp && count == 1;
+	free(copy);
+	return 0;
+}
+
+/* Build the rule's match from the jail's port and protocol. */
+static int
+action_nft_match(struct action *a, struct action_nft *n, char **cause)
+{
+	struct action_nft_buf b = {0};
+	struct port_range *r = NULL;
+	const char *port, *proto;
+	size_t nr = 0;
+	char *set;
+
+	port = action_nft_opt(a, "port");
+	if (port == NULL)
+		port = a->jail->port;
+	proto = action_nft_opt(a, "protocol");
+	if (proto == NULL)
+		proto = a->jail->protocol;
+	if (port_parse_list(port, proto, &r, &nr, cause) != 0)
+		return -1;
+	action_nft_buf_reset(&b);
+	if (action_nft_protocol(n, proto, nr != 0, &b, cause) != 0)
+		goto fail;
+	if (nr != 0) {
+		set = port_format_nft(r, nr);
+		action_nft_buf_printf(&b, "th dport %s ", set);
+		free(set);
+		free(n->lports);
+		n->lports = port_expand(r, nr, &n->nlports);
+	}
+	free(n->match);
+	n->match = b.s;
+	free(r);
+	return 0;
+fail:
+	free(b.s);
+	free(r);
+	return -1;
+}
+
+/* Read the action's options: blocktype, flush_on_stop, evict, table, family. */
+static int
+action_nft_options(struct action *a, struct action_nft *n, char **cause)
+{
+	const char *v;
+	char *base;
+	size_t i;
+
+	v = action_nft_opt(a, "blocktype");
+	if (v != NULL && strcasecmp(v, "drop") != 0 &&
+	    strcasecmp(v, "reject") != 0) {
+		xasprintf(cause, "blocktype = \"%s\": drop or reject", v);
+		return -1;
+	}
+	n->reject = v != NULL && strcasecmp(v, "reject") == 0;
+	if (action_nft_opt_bool(
+	        a, "flush_on_stop", 0, &n->flush_on_stop, cause) != 0 ||
+	    action_nft_opt_bool(a, "evict", 1, &n->evict, cause) != 0)
+		return -1;
+	v = action_nft_opt(a, "family");
+	if (v != NULL && strcmp(v, "inet") != 0) {
+		xasprintf(cause, "family = \"%s\": only inet is supported", v);
+		return -1;
+	}
+	v = action_nft_opt(a, "table");
+	if (v == NULL)
+		v = "jaild";
+	if (!action_nft_ident_ok(v)) {
+		xasprintf(cause, "table = \"%s\": not an nft identifier", v);
+		return -1;
+	}
+	free(n->table);
+	n->table = xstrdup(v);
+	/* A suffix on every name keeps jail names off nft's keywords. */
+	base = action_nft_name(a->jail->name);
+	free(n->chain);
+	xasprintf(&n->chain, "%s_in", base);
+	for (i = 0; i < ACTION_NFT_NSETS; i++) {
+		free(n->sets[i]);
+		xasprintf(&n->sets[i], "%s%s", base, action_nft_suffix[i]);
+	}
+	free(base);
+	return 0;
+}
+
+/* The first line of nft's error output, without "Error: "; allocated. */
+static char *
+action_nft_error(struct nft_ctx *nft)
+{
+	const char *e = nft_ctx_get_error_buffer(nft);
+	size_t len;
+
+	if (e == NULL || *e == '\0')
+		return xstrdup("unknown nftables error");
+	if (strncmp(e, "netlink: ", 9) == 0)
+		e += 9;
+	if (strncmp(e, "Error: ", 7) == 0)
+		e += 7;
+	/* nft echoes the command after the message: it may be huge. */
+	len = strcspn(e, "\n");
+	return xstrndup(e, len > 300 ? 300 : len);
+}
+
+/* Run buf (commands, one a line) as one transaction; -1 with *cause. */
+static int
+action_nft_run(struct action_nft *n, const char *buf, char **cause)
+{
+	int rc;
+
+	rc = nft_run_cmd_from_buffer(n->nft, buf);
+	if (rc != 0 && cause != NULL)
+		*cause = action_nft_error(n->nft);
+	(void)nft_ctx_get_output_buffer(n->nft);
+	(void)nft_ctx_get_error_buffer(n->nft);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Make the private state: an nft context with buffered output. */
+static struct action_nft *
+action_nft_impl_create(char **cause)
+{
+	struct action_nft *n = xcalloc(1, sizeof *n);
+
+	n->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (n->nft == NULL) {
+		free(n);
+		xasprintf(cause, "cannot create an nftables context");
+		return NULL;
+	}
+	if (nft_ctx_buffer_output(n->nft) != 0 ||
+	    nft_ctx_buffer_error(n->nft) != 0) {
+		nft_ctx_free(n->nft);
+		free(n);
+		xasprintf(cause, "cannot buffer nftables output");
+		return NULL;
+	}
+	action_nft_buf_reset(&n->buf);
+	return n;
+}
+
+/* Free the private state. */
+static void
+action_nft_impl_free(struct action_nft *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	if (n->nft != NULL)
+		nft_ctx_free(n->nft);
+	free(n->table);
+	free(n->chain);
+	for (i = 0; i < ACTION_NFT_NSETS; i++)
+		free(n->sets[i]);
+	free(n->match);
+	free(n->lports);
+	free(n->ops);
+	free(n->evq);
+	free(n->buf.s);
+	free(n);
+}
+
+/* Render the commands that create table, sets, chain and rules. */
+static void
+action_nft_render_setup(struct action_nft *n)
+{
+	struct action_nft_buf *b = &n->buf;
+	const char *verdict;
+	size_t i;
+
+	verdict = !n->reject    ? "drop"
+	          : n->tcp_only ? "reject with tcp reset"
+	                        : "reject";
+	action_nft_buf_reset(b);
+	action_nft_buf_printf(b, "add table inet %s\n", n->table);
+	for (i = 0; i < ACTION_NFT_NSETS; i++) {
+		action_nft_buf_printf(b,
+		    "add set inet %s %s { type %s; flags %stimeout; }\n",
+		    n->table, n->sets[i], i % 2 ? "ipv6_addr" : "ipv4_addr",
+		    i >= 2 ? "interval," : "");
+	}
+	action_nft_buf_printf(b,
+	    "add chain inet %s %s { type filter hook input priority -10; "
+	    "policy accept; }\nflush chain inet %s %s\n",
+	    n->table, n->chain, n->table, n->chain);
+	for (i = 0; i < ACTION_NFT_NSETS; i++) {
+		action_nft_buf_printf(b,
+		    "add rule inet %s %s %s%s saddr @%s counter %s\n", n->table,
+		    n->chain, n->match, i % 2 ? "ip6" : "ip", n->sets[i],
+		    verdict);
+	}
+}
+
+/* Create table, sets and chain (idempotent); refill the chain's rules. */
+static int
+action_nft_start(struct action *a, char **cause)
+{
+	struct action_nft *n = a->impl;
+	char *why = NULL;
+
+	if (n == NULL) {
+		if ((n = action_nft_impl_create(&why)) == NULL)
+			goto fail;
+		a->impl = n;
+	}
+	if (action_nft_options(a, n, &why) != 0 ||
+	    action_nft_match(a, n, &why) != 0)
+		goto fail;
+	action_nft_render_setup(n);
+	/* One transaction: the sets (and their elements) are never flushed. */
+	if (action_nft_run(n, n->buf.s, &why) != 0) {
+		xasprintf(cause,
+		    "jail %s: action %s: cannot set up nftables table inet %s:"
+		    " %s%s",
+		    a->jail->name, a->conf->name, n->table, why,
+		    strstr(why, "not permitted") != NULL
+		        ? " (jaild needs CAP_NET_ADMIN)"
+		        : "");
+		free(why);
+		return -1;
+	}
+	log_debug("%s: %s: chain inet %s %s ready", a->jail->name,
+	    a->conf->name, n->table, n->chain);
+	return 0;
+fail:
+	xasprintf(
+	    cause, "jail %s: action %s: %s", a->jail->name, a->conf->name, why);
+	free(why);
+	return -1;
+}
+
+/* Which set holds addr: hosts in hash sets, prefixes in interval sets. */
+static size_t
+action_nft_set_index(const struct addr *addr)
+{
+	return (addr_is_host(addr) ? 0 : 2) + (addr->family == AF_INET6);
+}
+
+/* Queue one element change for the next flush. */
+static void
+action_nft_queue(struct action_nft *n, const struct addr *addr, int64_t timeout,
+    enum action_nft_kind kind)
+{
+	struct action_nft_op *op;
+
+	if (n->nops == n->capops) {
+		n->capops = n->capops ? n->capops * 2 : 64;
+		n->ops = xreallocarray(n->ops, n->capops, sizeof *n->ops);
+	}
+	op = &n->ops[n->nops++];
+	op->addr = *addr;
+	/* Host bits must be clear or nft refuses the prefix. */
+	addr_truncate(&op->addr, op->addr.prefixlen);
+	op->timeout = timeout;
+	op->kind = kind;
+}
+
+/* Check that b carries a usable address; log and count it if not. */
+static int
+action_nft_check(struct action *a, const struct action_ban *b)
+{
+	if (a->impl != NULL &&
+	    (b->addr.family == AF_INET || b->addr.family == AF_INET6) &&
+	    b->addr.prefixlen <= addr_max_prefixlen(&b->addr))
+		return 0;
+	log_warnx("%s: %s: %s", a->jail->name, a->conf->name,
+	    a->impl == NULL ? "not started" : "bad address");
+	a->stats.failures++;
+	return -1;
+}
+
+/* The kernel timeout for a ban ending at end: 0 none, -1 already over. */
+static int64_t
+action_nft_timeout(time_t end, time_t now)
+{
+	if (end == 0)
+		return 0;
+	if (end <= now)
+		return -1;
+	/* Longer than nft allows: jaild's own expiry timer lifts it. */
+	if ((int64_t)(end - now) > ACTION_NFT_TIMEOUT_MAX)
+		return 0;
+	return (int64_t)(end - now);
+}
+
+/* Queue a ban (and its eviction) for the next flush. */
+static void
+action_nft_ban(struct action *a, const struct action_ban *b)
+{
+	struct action_nft *n = a->impl;
+	int64_t t;
+
+	if (action_nft_check(a, b) != 0)
+		return;
+	if ((t = action_nft_timeout(b->end, time(NULL))) == -1) {
+		log_debug(
+		    "%s: %s: ban already over", a->jail->name, a->conf->name);
+		return;
+	}
+	action_nft_queue(n, &b->addr, t, ACTION_NFT_ADD);
+	a->stats.bans++;
+	if (!n->evict || !n->tcp)
+		return;
+	if (n->nevq == n->capevq) {
+		n->capevq = n->capevq ? n->capevq * 2 : 16;
+		n->evq = xreallocarray(n->evq, n->capevq, sizeof *n->evq);
+	}
+	n->evq[n->nevq++] = n->ops[n->nops - 1].addr;
+}
+
+/* Queue an unban for the next flush. */
+static void
+action_nft_unban(struct action *a, const struct action_ban *b)
+{
+	if (action_nft_check(a, b) != 0)
+		return;
+	action_nft_queue(a->impl, &b->addr, 0, ACTION_NFT_DEL);
+	a->stats.unbans++;
+}
+
+/* Render "VERB element" for ops[0..n), all of one set. */
+static void
+action_nft_render_run(struct action_nft *n, const char *verb,
+    const struct action_nft_op *ops, size_t nops, int timeouts)
+{
+	struct action_nft_buf *b = &n->buf;
+	char s[ADDR_STRLEN];
+	size_t i;
+
+	action_nft_buf_printf(b, "%s element inet %s %s { ", verb, n->table,
+	    n->sets[action_nft_set_index(&ops[0].addr)]);
+	for (i = 0; i < nops; i++) {
+		/* Only addr_format output, never text from a log line. */
+		addr_format(&ops[i].addr, s, sizeof s);
+		action_nft_buf_printf(b, "%s%s", i ? ", " : "", s);
+		if (timeouts && ops[i].timeout > 0)
+			action_nft_buf_printf(
+			    b, " timeout %llds", (long long)ops[i].timeout);
+	}
+	action_nft_buf_printf(b, " }\n");
+}
+
+/*
+ * Render ops as few commands as order allows: one per run of the same
+ * set and kind.  A delete is "add" then "delete" in the same transaction,
+ * so an element the kernel already expired cannot fail the batch.
+ */
+static void
+action_nft_render_ops(
+    struct action_nft *n, const struct action_nft_op *ops, size_t nops)
+{
+	size_t i, j, set;
+
+	action_nft_buf_reset(&n->buf);
+	for (i = 0; i < nops; i = j) {
+		set = action_nft_set_index(&ops[i].addr);
+		for (j = i + 1; j < nops && ops[j].kind == ops[i].kind &&
+		                action_nft_set_index(&ops[j].addr) == set;
+		     j++)
+			;
+		if (ops[i].kind == ACTION_NFT_ADD)
+			action_nft_render_run(n, "add", ops + i, j - i, 1);
+		else {
+			action_nft_render_run(n, "add", ops + i, j - i, 0);
+			action_nft_render_run(n, "delete", ops + i, j - i, 0);
+		}
+	}
+}
+
+/* Report one change that failed alone; a delete is retried plainly. */
+static void
+action_nft_send_one(struct action *a, const struct action_nft_op *op, char *why)
+{
+	struct action_nft *n = a->impl;
+	char s[ADDR_STRLEN];
+
+	addr_format(&op->addr, s, sizeof s);
+	if (op->kind == ACTION_NFT_DEL) {
+		free(why);
+		why = NULL;
+		action_nft_buf_reset(&n->buf);
+		action_nft_render_run(n, "delete", op, 1, 0);
+		if (action_nft_run(n, n->buf.s, &why) == 0)
+			return;
+		if (strstr(why, "No such file") != NULL) {
+			log_debug("%s: %s: %s already gone", a->jail->name,
+			    a->conf->name, s);
+			free(why);
+			return;
+		}
+	}
+	log_warnx("%s: %s: cannot %s %s: %s", a->jail->name, a->conf->name,
+	    op->kind == ACTION_NFT_ADD ? "ban" : "unban", s, why);
+	a->stats.failures++;
+	free(why);
+}
+
+/*
+ * Send ops in one transaction.  If the kernel refuses it (one bad element
+ * fails the whole batch), halve it until the culprits stand alone, so
+ * every good change still lands in a few transactions.
+ */
+static void
+action_nft_send(struct action *a, const struct action_nft_op *ops, size_t nops)
+{
+	struct action_nft *n = a->impl;
+	char *why = NULL;
+
+	if (nops == 0)
+		return;
+	action_nft_render_ops(n, ops, nops);
+	if (action_nft_run(n, n->buf.s, &why) == 0)
+		return;
+	if (nops == 1) {
+		action_nft_send_one(a, ops, why);
+		return;
+	}
+	log_debug("%s: %s: batch of %zu refused (%s), splitting", a->jail->name,
+	    a->conf->name, nops, why);
+	free(why);
+	action_nft_send(a, ops, nops / 2);
+	action_nft_send(a, ops + nops / 2, nops - nops / 2);
+}
+
+/* Destroy the held connections of this turn's banned addresses. */
+static void
+action_nft_evict(struct action *a)
+{
+	struct action_nft *n = a->impl;
+	char s[ADDR_STRLEN], *why = NULL;
+	unsigned *counts;
+	uint64_t total = 0;
+	size_t i;
+
+	counts = xcalloc(n->nevq, sizeof *counts);
+	if (sockdiag_destroy_from_list(
+	        n->evq, n->nevq, n->lports, n->nlports, counts, &why) != 0) {
+		log_warnx("%s: %s: cannot evict connections: %s", a->jail->name,
+		    a->conf->name, why);
+		a->stats.failures++;
+		free(why);
+	}
+	for (i = 0; i < n->nevq; i++) {
+		if (counts[i] == 0)
+			continue;
+		addr_format(&n->evq[i], s, sizeof s);
+		log_info("%s: %s: evicted %u connection%s from %s",
+		    a->jail->name, a->conf->name, counts[i],
+		    counts[i] == 1 ? "" : "s", s);
+		total += counts[i];
+	}
+	a->stats.evicted += total;
+	free(counts);
+	n->nevq = 0;
+}
+
+/* Send everything queued this turn in one batch, then evict. */
+static void
+action_nft_flush(struct action *a)
+{
+	struct action_nft *n = a->impl;
+
+	if (n == NULL)
+		return;
+	if (n->nops != 0) {
+		action_nft_send(a, n->ops, n->nops);
+		n->nops = 0;
+	}
+	if (n->nevq != 0)
+		action_nft_evict(a);
+}
+
+/* Send what is queued; delete chain and sets only if flush_on_stop. */
+static void
+action_nft_stop(struct action *a)
+{
+	struct action_nft *n = a->impl;
+	char *why = NULL;
+	size_t i;
+
+	if (n == NULL)
+		return;
+	action_nft_flush(a);
+	if (!n->flush_on_stop)
+		return;
+	action_nft_buf_reset(&n->buf);
+	action_nft_buf_printf(&n->buf,
+	    "flush chain inet %s %s\ndelete chain inet %s %s\n", n->table,
+	    n->chain, n->table, n->chain);
+	for (i = 0; i < ACTION_NFT_NSETS; i++)
+		action_nft_buf_printf(
+		    &n->buf, "delete set inet %s %s\n", n->table, n->sets[i]);
+	if (action_nft_run(n, n->buf.s, &why) != 0) {
+		log_warnx("%s: %s: cannot remove chain and sets: %s",
+		    a->jail->name, a->conf->name, why);
+		free(why);
+	}
+}
+
+/* Parse one element of nft's JSON set listing into out. */
+static int
+action_nft_json_addr(json_t *v, struct addr *out)
+{
+	char buf[ADDR_STRLEN + 8];
+	json_t *p, *len;
+	const char *s;
+
+	if (json_is_object(v) && (p = json_object_get(v, "elem")) != NULL)
+		v = json_object_get(p, "val");
+	if (json_is_string(v))
+		return addr_parse(json_string_value(v), out);
+	if (!json_is_object(v) || (p = json_object_get(v, "prefix")) == NULL)
+		return -1;
+	s = json_string_value(json_object_get(p, "addr"));
+	len = json_object_get(p, "len");
+	if (s == NULL || !json_is_integer(len))
+		return -1;
+	snprintf(
+	    buf, sizeof buf, "%s/%lld", s, (long long)json_integer_value(len));
+	return addr_parse(buf, out);
+}
+
+/* Append the elements of the parsed listing of set idx to *out. */
+static void
+action_nft_json_elems(struct action_nft *n, size_t idx, json_t *root,
+    struct addr **out, size_t *nout, size_t *cap)
+{
+	json_t *it, *elems, *e;
+	struct addr addr;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(root, "nftables"), i, it)
+	{
+		elems = json_object_get(json_object_get(it, "set"), "elem");
+		json_array_foreach(elems, k, e)
+		{
+			if (action_nft_json_addr(e, &addr) != 0 ||
+			    action_nft_set_index(&addr) != idx) {
+				log_warnx("set %s: ignoring an element jaild "
+				          "did not add",
+				    n->sets[idx]);
+				continue;
+			}
+			if (*nout == *cap) {
+				*cap = *cap ? *cap * 2 : 256;
+				*out = xreallocarray(*out, *cap, sizeof **out);
+			}
+			(*out)[(*nout)++] = addr;
+		}
+	}
+}
+
+/* Read set idx from the kernel as JSON and append its elements. */
+static int
+action_nft_list_set(struct action_nft *n, size_t idx, struct addr **out,
+    size_t *nout, size_t *cap, char **cause)
+{
+	unsigned int flags = nft_ctx_output_get_flags(n->nft);
+	json_error_t err;
+	json_t *root;
+	char cmd[256];
+	int rc;
+
+	snprintf(
+	    cmd, sizeof cmd, "list set inet %s %s", n->table, n->sets[idx]);
+	nft_ctx_output_set_flags(n->nft, flags | NFT_CTX_OUTPUT_JSON);
+	rc = nft_run_cmd_from_buffer(n->nft, cmd);
+	nft_ctx_output_set_flags(n->nft, flags);
+	if (rc != 0) {
+		*cause = action_nft_error(n->nft);
+		(void)nft_ctx_get_output_buffer(n->nft);
+		return -1;
+	}
+	(void)nft_ctx_get_error_buffer(n->nft);
+	root = json_loads(nft_ctx_get_output_buffer(n->nft), 0, &err);
+	if (root == NULL) {
+		xasprintf(cause, "set %s: bad JSON listing: %s", n->sets[idx],
+		    err.text);
+		return -1;
+	}
+	action_nft_json_elems(n, idx, root, out, nout, cap);
+	json_decref(root);
+	return 0;
+}
+
+/* Read the elements of all four sets (see action_nft.h). */
+int
+action_nft_list(struct action *a, struct addr **out, size_t *n, char **cause)
+{
+	size_t i, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (a->impl == NULL) {
+		xasprintf(cause, "action not started");
+		return -1;
+	}
+	for (i = 0; i < ACTION_NFT_NSETS; i++) {
+		if (action_nft_list_set(a->impl, i, out, n, &cap, cause) != 0) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+action_nft_addr_cmp(const void *a, const void *b)
+{
+	return addr_cmp(a, b);
+}
+
+static int
+action_nft_op_cmp(const void *a, const void *b)
+{
+	const struct action_nft_op *x = a, *y = b;
+
+	return addr_cmp(&x->addr, &y->addr);
+}
+
+/* The bans still running, as sorted unique adds (the longest ban wins). */
+static struct action_nft_op *
+action_nft_wanted(const struct action_ban *bans, size_t n, size_t *nout)
+{
+	struct action_nft_op *w = xcalloc(n ? n : 1, sizeof *w);
+	time_t now = time(NULL);
+	size_t i, k = 0;
+	int64_t t;
+
+	for (i = 0; i < n; i++) {
+		t = action_nft_timeout(bans[i].end, now);
+		if (t == -1 || (bans[i].addr.family != AF_INET &&
+		                   bans[i].addr.family != AF_INET6))
+			continue;
+		w[k].addr = bans[i].addr;
+		addr_truncate(&w[k].addr, w[k].addr.prefixlen);
+		w[k].timeout = t;
+		w[k++].kind = ACTION_NFT_ADD;
+	}
+	qsort(w, k, sizeof *w, action_nft_op_cmp);
+	for (i = 0, *nout = 0; i < k; i++) {
+		if (*nout > 0 && addr_equal(&w[*nout - 1].addr, &w[i].addr)) {
+			if (w[*nout - 1].timeout != 0 &&
+			    (w[i].timeout == 0 ||
+			        w[i].timeout > w[*nout - 1].timeout))
+				w[*nout - 1].timeout = w[i].timeout;
+			continue;
+		}
+		w[(*nout)++] = w[i];
+	}
+	return w;
+}
+
+/*
+ * Make the sets hold exactly bans: delete what the kernel has and the
+ * store does not, (re-)add every ban with its remaining time (re-adding
+ * refreshes a timeout).  One transaction; nothing is flushed, so a banned
+ * address is never let in while this runs.
+ */
+static void
+action_nft_restore(
+    struct action *a, const struct action_ban *bans, size_t nbans)
+{
+	struct action_nft *n = a->impl;
+	struct action_nft_op *want, *ops, key;
+	struct addr *have = NULL;
+	size_t i, nwant, nhave = 0, k = 0, missing = 0;
+	char *why = NULL;
+
+	if (n == NULL)
+		return;
+	want = action_nft_wanted(bans, nbans, &nwant);
+	if (action_nft_list(a, &have, &nhave, &why) != 0) {
+		log_warnx("%s: %s: cannot read the sets, adding every ban: %s",
+		    a->jail->name, a->conf->name, why);
+		free(why);
+	}
+	if (nhave != 0)
+		qsort(have, nhave, sizeof *have, action_nft_addr_cmp);
+	ops = xcalloc(nhave + nwant + 1, sizeof *ops);
+	for (i = 0; i < nhave; i++) {
+		key.addr = have[i];
+		if (nwant != 0 && bsearch(&key, want, nwant, sizeof *want,
+		                      action_nft_op_cmp) != NULL)
+			continue;
+		ops[k].addr = have[i];
+		ops[k++].kind = ACTION_NFT_DEL;
+	}
+	for (i = 0; i < nwant; i++) {
+		if (nhave == 0 ||
+		    bsearch(&want[i].addr, have, nhave, sizeof *have,
+		        action_nft_addr_cmp) == NULL)
+			missing++;
+		ops[k++] = want[i];
+	}
+	action_nft_send(a, ops, k);
+	log_info("%s: %s: %zu bans in the firewall (%zu stale removed, %zu "
+	         "missing added)",
+	    a->jail->name, a->conf->name, nwant, k - nwant, missing);
+	free(ops);
+	free(want);
+	free(have);
+}
+
+/* Free the private state; the struct action itself is action_free's. */
+static void
+action_nft_free(struct action *a)
+{
+	action_nft_impl_free(a->impl);
+	a->impl = NULL;
+}
+
+const struct action_ops action_nft_ops = {
+    .name = "nftables",
+    .start = action_nft_start,
+    .stop = action_nft_stop,
+    .ban = action_nft_ban,
+    .unban = action_nft_unban,
+    .restore = action_nft_restore,
+    .flush = action_nft_flush,
+    .free = action_nft_free,
+};
