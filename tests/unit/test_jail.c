@@ -19,6 +19,15 @@ struct fixture {
 
 static struct fixture fx;
 
+/* Writable copies: the config structs hold char *, as config.c makes them. */
+static char fail_re[] = "\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? "
+			"did not issue MAIL/EXPN/VRFY/ETRN";
+static char sat_re[] = "rejecting connections on daemon \\S+: \\d+ "
+		       "children, max \\d+";
+static char test_conf[] = "test.conf", sat_conf[] = "sat.conf";
+static char idle_name[] = "idle", sat_name[] = "sat";
+static char jail_name[] = "sendmail", jail_file[] = "jails.d/sendmail.conf";
+
 static void
 setup(void)
 {
@@ -26,26 +35,24 @@ setup(void)
 
 	setenv("TZ", "UTC", 1);
 	memset(&fx, 0, sizeof fx);
-	fx.fail.pattern = "\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? "
-			  "did not issue MAIL/EXPN/VRFY/ETRN";
-	fx.fail.file = "test.conf";
+	fx.fail.pattern = fail_re;
+	fx.fail.file = test_conf;
 	fx.fail.line = 3;
-	fx.fc.name = "idle";
-	fx.fc.file = "test.conf";
+	fx.fc.name = idle_name;
+	fx.fc.file = test_conf;
 	fx.fc.failregex = &fx.fail;
 	fx.fc.nfailregex = 1;
-	fx.sat.pattern = "rejecting connections on daemon \\S+: \\d+ "
-			 "children, max \\d+";
-	fx.sat.file = "sat.conf";
+	fx.sat.pattern = sat_re;
+	fx.sat.file = sat_conf;
 	fx.sat.line = 1;
-	fx.sc.name = "sat";
-	fx.sc.file = "sat.conf";
+	fx.sc.name = sat_name;
+	fx.sc.file = sat_conf;
 	fx.sc.failregex = &fx.sat;
 	fx.sc.nfailregex = 1;
 	cr_assert_eq(addr_parse("127.0.0.0/8", &fx.ignore[0]), 0);
 	cr_assert_eq(addr_parse("192.0.2.0/24", &fx.ignore[1]), 0);
-	fx.jc.name = "sendmail";
-	fx.jc.file = "jails.d/sendmail.conf";
+	fx.jc.name = jail_name;
+	fx.jc.file = jail_file;
 	fx.jc.line = 1;
 	fx.jc.enabled = 1;
 	fx.jc.filter = &fx.fc;
@@ -67,7 +74,7 @@ teardown(void)
 	uv_loop_close(&fx.loop);
 }
 
-#define NOW 1795824000 /* 2026-11-27 00:00:00 UTC */
+#define NOW 1795737600 /* 2026-11-27 00:00:00 UTC */
 
 static enum jail_verdict
 offer(const char *host, struct jail_event *ev)
