@@ -22,7 +22,7 @@ void datetime_free(struct datetime *);
 
 /*
  * Find the timestamp in line[0..len).  On success returns 0 and sets
- * *when (UTC seconds), and *start/*end to the byte range of the date text.
+ * *when (UTC seconds), and *start and *end to the byte range of the date.
  * now decides the missing year of a BSD syslog stamp: the year that puts
  * the stamp closest to now without being more than a day in its future (a
  * December line read in January is last year's).  Times without a zone
