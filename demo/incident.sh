@@ -15,9 +15,14 @@ NS=jaild-demo-$$
 PID=
 
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	rc=$?
+	if [ -n "$PID" ]; then
+		kill "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null || true
+	fi
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT INT TERM
 

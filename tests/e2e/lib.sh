@@ -73,7 +73,7 @@ e2e_stop_jaild() {
 		sleep 0.1
 	done
 	kill -0 "$E2E_PID" 2>/dev/null && kill -s KILL "$E2E_PID"
-	wait "$E2E_PID" 2>/dev/null
+	{ wait "$E2E_PID"; } 2>/dev/null
 	E2E_PID=
 }
 
@@ -102,9 +102,16 @@ e2e_stamp() {
 	LC_ALL=C date '+%b %e %H:%M:%S'
 }
 
+# A fresh sendmail queue id (14 characters, as sendmail 8.17 writes them).
+E2E_QID=0
+e2e_qid() {
+	E2E_QID=$((E2E_QID + 1))
+	printf '6ARN%010d' "$E2E_QID"
+}
+
 # Append sendmail's idle line for HOST (as it appears inside [...]).
 e2e_idle_line() {
-	echo "$(e2e_stamp) mx sm-mta[$$]: q$RANDOM: [$1] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" >>"$2"
+	echo "$(e2e_stamp) mx sm-mta[$$]: $(e2e_qid): [$1] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" >>"$2"
 }
 
 # Is ADDR among the bans of JAIL?

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The spine: a sendmail line in, a ban through a recording action, the ban
 # in SQLite, shown by jailctl, kept across restarts and kill -9, lifted by
 # jailctl unban and by expiry.
@@ -27,8 +27,8 @@ e2e_start_jaild
 for i in 1 2 3; do e2e_idle_line 203.0.113.7 "$LOG"; done
 for i in 1 2; do e2e_idle_line 203.0.113.8 "$LOG"; done
 for i in 1 2 3 4; do
-	echo "$(e2e_stamp) mx sm-mta[1]: q1: [6.6.6.6] [10.0.0.1] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" >>"$LOG"
-	echo "$(e2e_stamp) mx sm-mta[1]: q1: from=<[6.6.6.6] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4>, relay=x [192.0.2.1]" >>"$LOG"
+	echo "$(e2e_stamp) mx sm-mta[1]: $(e2e_qid): [6.6.6.6] [10.0.0.1] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" >>"$LOG"
+	echo "$(e2e_stamp) mx sm-mta[1]: $(e2e_qid): from=<[6.6.6.6] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4>, relay=x [192.0.2.1]" >>"$LOG"
 done
 echo "$(e2e_stamp) mx sm-mta[1]: rejecting connections on daemon IPv4: 15 children, max 15" >>"$LOG"
 
