@@ -21,8 +21,8 @@ struct ctl_peer {
  * A handler returns the reply's "result" (new reference) or NULL with
  * *code and *msg (allocated) set for an error reply.
  */
-typedef json_t *(*ctl_handler)(void *arg, const struct ctl_peer *,
-    json_t *args, const char **code, char **msg);
+typedef json_t *(*ctl_handler)(void *arg, const struct ctl_peer *, json_t *args,
+    const char **code, char **msg);
 
 struct ctl_cmd {
 	const char *name;
