@@ -1556,6 +1556,39 @@ out:
 	free(tmp.value);
 }
 
+/*
+ * Decide whether jail js is enabled, reporting nothing: as in fail2ban, a
+ * disabled jail's other values are neither interpolated nor checked (an
+ * undefined %(key)s there is no error).  A bad "enabled" counts as enabled
+ * so that the full pass reports it.
+ */
+static int
+config_jail_enabled(struct config_ctx *c, const struct config_sect *js)
+{
+	const struct conf_table_entry *t;
+	const struct config_ent *e;
+	struct conf_errors errs = {NULL, 0}, *saved = c->errs;
+	struct config_ent tmp;
+	char *v, *cause = NULL;
+	int64_t n = 1;
+
+	memset(&tmp, 0, sizeof tmp);
+	c->errs = &errs;
+	t = conf_table_find(CONF_TABLE_JAIL, "enabled");
+	e = config_jail_ent(c->st, js, "enabled", &tmp);
+	v = e != NULL ? config_value(c, js->name, "enabled", e) : NULL;
+	if (v == NULL || t == NULL ||
+	    conf_table_check(t, config_trim(v), &n, &cause) != 0)
+		n = 1;
+	free(cause);
+	free(v);
+	free(tmp.key);
+	free(tmp.value);
+	conf_errors_clear(&errs);
+	c->errs = saved;
+	return n != 0;
+}
+
 /* True if name is fit for a jail: it ends up in set and table names. */
 static int
 config_jail_name_ok(const char *name)
@@ -1589,6 +1622,8 @@ config_jail_load(struct config_load *L, struct config_store *st,
 	c.st = st;
 	c.scope = CONF_TABLE_JAIL;
 	c.errs = L->errs;
+	if (!config_jail_enabled(&c, js))
+		return jc;
 	config_jail_vars(&c, js, jc);
 	config_jail_scalars(&c, js, jc);
 	config_jail_lists(&c, js, jc);
@@ -1629,6 +1664,10 @@ config_daemon_field(
 		sp = &cfg->db_path;
 	else if (strcmp(key, "ctl_group") == 0)
 		sp = &cfg->ctl_group;
+	else if (strcmp(key, "pidfile") == 0)
+		sp = &cfg->pidfile;
+	else if (strcmp(key, "metrics_listen") == 0)
+		sp = &cfg->metrics_listen;
 	else if (strcmp(key, "dbpurgeage") == 0)
 		cfg->dbpurgeage = n;
 	if (sp != NULL && *v != '\0') {
@@ -1835,6 +1874,8 @@ config_free(struct config *cfg)
 	free(cfg->socket_path);
 	free(cfg->db_path);
 	free(cfg->ctl_group);
+	free(cfg->pidfile);
+	free(cfg->metrics_listen);
 	free(cfg);
 }
 

@@ -1,6 +1,8 @@
 /* Timestamps in log lines: built-in fast parsers and fail2ban datepatterns. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <sys/types.h>
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,8 @@ enum datetime_kind {
 	DATETIME_NONE, /* {NONE}: lines carry no date */
 	DATETIME_REGEX, /* strptime-style, compiled to PCRE2 */
 	DATETIME_EMBED, /* "PRE{DATE}POST": regexes around a default date */
+	DATETIME_TAI64N, /* daemontools' "@4000000063ab0d3f2c9e1e34" */
+	DATETIME_MARK, /* a regex without fields: the line has no date */
 };
 
 /* Fields a strptime-style pattern can capture, in group-name order. */
@@ -62,6 +66,7 @@ struct datetime_pat {
 	pcre2_code *post; /* DATETIME_EMBED: what must follow the date */
 	pcre2_match_data *post_md;
 	int grp[DATETIME_NFIELDS]; /* capture group number, or -1 */
+	int cs, ce; /* DATETIME_EMBED: groups marking the cut, or -1 */
 };
 
 /*
@@ -91,7 +96,29 @@ struct datetime_cache {
 struct datetime {
 	struct datetime_pat *pats;
 	size_t npats;
+	struct datetime_pat *fb; /* fail2ban's default templates, compiled */
+	size_t nfb;
 	struct datetime_cache *cache;
+};
+
+/*
+ * fail2ban's default templates that the fast parsers do not cover, tried
+ * (leftmost match wins) when they fail on a {DATE} line.
+ */
+static const char *const datetime_fallback[] = {
+    "(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?",
+    "(?:%a )?%b %d %ExY %k:%M:%S(?:\\.%f)?",
+    "%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S",
+    "%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\\.%f)?(?: %z)?",
+    "%m/%d/%ExY:%H:%M:%S",
+    "%m-%d-%ExY %k:%M:%S(?:\\.%f)?",
+    "<%m/%d/%Exy@%H:%M:%S>",
+    "%Exy%Exm%Exd  ?%H:%M:%S",
+    "%b %d, %ExY %I:%M:%S %p",
+    "%b-%d-%Exy %k:%M:%S",
+    "%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\\s*%z)?",
+    "(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?",
+    "(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?",
 };
 
 /* A broken-down stamp; zero year or month means "not in the text". */
@@ -739,6 +766,10 @@ datetime_directive(char c)
 		return "(?<jdd>3[01]|[12]\\d|0[1-9]|[1-9](?!\\d)| [1-9])";
 	case 'H':
 		return "(?<jdH>2[0-3]|[01]\\d|\\d(?!\\d))";
+	case 'k':
+		return "(?<jdH>2[0-3]|[01]\\d|\\s?\\d(?!\\d))";
+	case 'l':
+		return "(?<jdI>1[0-2]|0[1-9]|\\s?[1-9](?!\\d))";
 	case 'I':
 		return "(?<jdI>1[0-2]|0[1-9]|[1-9](?!\\d))";
 	case 'M':
@@ -757,7 +788,8 @@ datetime_directive(char c)
 	case 'z':
 		return "(?<jdz>Z|[+-]\\d\\d(?::?\\d\\d)?)";
 	case 'Z':
-		return "(?<jdZ>[A-Za-z]{1,5})";
+		return "(?<jdZ>Z|[A-Z]{2,5})"; /* as fail2ban: names in capitals
+		                                */
 	case 'T':
 		return "(?<jdH>2[0-3]|[01]\\d):(?<jdM>[0-5]\\d):(?<jdS>6[01]|"
 		       "[0-5]\\d)";
@@ -782,21 +814,34 @@ datetime_append(char **bp, size_t *np, const char *s, size_t n)
  * Translate a strptime-style pattern into a PCRE2 regex.  Text between
  * directives is regex already, as in fail2ban; Python's (?P<n>...) and
  * (?P=n) are PCRE2 syntax too.  %ExY and friends are fail2ban's "exact"
- * variants, treated here like %Y.
+ * variants, treated here like %Y.  anchored is 1 for {^LN-BEG}, 0 for a
+ * word boundary, 2 for no boundary at the start.  A leading or trailing
+ * "**" is fail2ban's way to drop the word boundary on that side.
  */
 static char *
 datetime_translate(const char *pat, int anchored, char **cause)
 {
-	const char *frag, *p;
+	const char *frag, *p, *stop;
 	char *out = NULL;
 	size_t n = 0;
+	int wordend = 1;
 
+	stop = pat + strlen(pat);
+	if (stop - pat >= 2 && strcmp(stop - 2, "**") == 0) {
+		stop -= 2;
+		wordend = 0;
+	}
 	/* fail2ban's {^LN-BEG}: the line start or up to two non-word bytes. */
-	frag = anchored ? "(?<=^|^\\W|^\\W\\W)" : "(?<!\\w)";
-	if (!anchored && (*pat == '^' || strncmp(pat, "\\b", 2) == 0))
+	frag = anchored == 1 ? "(?<=^|^\\W|^\\W\\W)" : "(?<!\\w)";
+	if (anchored == 2 ||
+	    (anchored == 0 && (*pat == '^' || strncmp(pat, "\\b", 2) == 0)))
 		frag = "";
+	if (strncmp(pat, "**", 2) == 0) {
+		pat += 2;
+		frag = "";
+	}
 	datetime_append(&out, &n, frag, strlen(frag));
-	for (p = pat; *p != '\0'; p++) {
+	for (p = pat; p < stop; p++) {
 		if (*p != '%') {
 			datetime_append(&out, &n, p, 1);
 			continue;
@@ -814,7 +859,8 @@ datetime_translate(const char *pat, int anchored, char **cause)
 		datetime_append(&out, &n, frag, strlen(frag));
 		p++;
 	}
-	datetime_append(&out, &n, "(?!\\w)", 6);
+	if (wordend)
+		datetime_append(&out, &n, "(?!\\w)", 6);
 	return out;
 }
 
@@ -856,6 +902,10 @@ datetime_compile_regex(struct datetime_pat *p, const char *pat, char **cause)
 	for (i = 0; i < DATETIME_NFIELDS; i++)
 		p->grp[i] = pcre2_substring_number_from_name(
 		    p->re, (PCRE2_SPTR)datetime_field_names[i]);
+	if (strchr(pat, '%') == NULL) {
+		p->kind = DATETIME_MARK; /* as fail2ban: "^WARNING:()**" */
+		return 0;
+	}
 	if (p->grp[DATETIME_F_s] < 0 && p->grp[DATETIME_F_H] < 0 &&
 	    p->grp[DATETIME_F_I] < 0) {
 		xasprintf(cause,
@@ -867,6 +917,78 @@ datetime_compile_regex(struct datetime_pat *p, const char *pat, char **cause)
 	return 0;
 }
 
+/* The offset of the next group opener or closer in re, or -1 at the end. */
+static ssize_t
+datetime_next_paren(const char *re, size_t i, int *cls)
+{
+	for (; re[i] != '\0'; i++) {
+		if (re[i] == '\\' && re[i + 1] != '\0')
+			i++;
+		else if (*cls)
+			*cls = re[i] != ']';
+		else if (re[i] == '[') {
+			*cls = 1;
+			if (re[i + 1] == ']' ||
+			    (re[i + 1] == '^' && re[i + 2] == ']'))
+				i += re[i + 1] == ']' ? 1 : 2;
+		} else if (re[i] == '(' || re[i] == ')')
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/*
+ * fail2ban cuts the first group around {DATE} ("^[^\[]*\[({DATE})") out
+ * of the line, or just the date.  Turn a group left open in *pre and its
+ * closer in *post into the empty groups jdcs and jdce that mark the cut;
+ * other open groups are dropped.
+ */
+static void
+datetime_unwrap(char **pre, char **post)
+{
+	size_t open[32], nopen = 0, k, n;
+	ssize_t i = 0;
+	int cls = 0, depth = 0;
+	char *s = *pre, *t;
+
+	while ((i = datetime_next_paren(s, (size_t)i, &cls)) >= 0) {
+		if (s[i] == '(' && nopen < 32)
+			open[nopen++] = (size_t)i;
+		else if (s[i] == ')' && nopen > 0)
+			nopen--;
+		i++;
+	}
+	n = nopen;
+	while (nopen > 0) {
+		k = open[--nopen] + 1; /* drop "(" and "?:", "?<n>", "?P<n>" */
+		if (s[k] == '?' && s[k + 1] == ':')
+			k += 2;
+		else if (s[k] == '?' && strchr("P<", s[k + 1]) != NULL &&
+		         (t = strchr(s + k, '>')) != NULL)
+			k = (size_t)(t - s) + 1;
+		xasprintf(&t, "%.*s%s%s", (int)open[nopen], s,
+		    nopen == 0 ? "(?<jdcs>)" : "", s + k);
+		free(s);
+		s = t;
+	}
+	*pre = s;
+	for (s = *post, i = 0, cls = 0;
+	     n > 0 && (i = datetime_next_paren(s, (size_t)i, &cls)) >= 0;) {
+		if (s[i] == '(' || depth-- > 0) {
+			depth += s[i] == '(' ? 1 : 0;
+			i++;
+			continue;
+		}
+		depth = 0;
+		xasprintf(&t, "%.*s%s%s", (int)i, s, n == 1 ? "(?<jdce>)" : "",
+		    s + i + 1);
+		free(s);
+		s = t;
+		n--;
+	}
+	*post = s;
+}
+
 /*
  * Compile fail2ban's "PRE{DATE}POST" (as in its lt_rfc5424 logtype): PRE
  * and POST are plain regexes, the date between them is the default set's.
@@ -875,7 +997,7 @@ static int
 datetime_compile_embed(struct datetime_pat *p, const char *s, char **cause)
 {
 	const char *d = strstr(s, "{DATE}");
-	char *pre;
+	char *pre, *post;
 	int rc;
 
 	if (strstr(d + 6, "{DATE}") != NULL || strstr(s, "{^LN-BEG}") != NULL) {
@@ -888,11 +1010,20 @@ datetime_compile_embed(struct datetime_pat *p, const char *s, char **cause)
 	p->kind = DATETIME_EMBED;
 	xasprintf(&pre, "%s%.*s", p->anchored ? "(?<=^|^\\W|^\\W\\W)" : "",
 	    (int)(d - s), s);
+	post = xstrdup(d + 6);
+	datetime_unwrap(&pre, &post);
 	rc = datetime_compile_re(&p->re, &p->md, pre, 0, s, cause);
+	p->cs = p->ce = -1;
+	if (rc == 0)
+		p->cs = pcre2_substring_number_from_name(
+		    p->re, (PCRE2_SPTR) "jdcs");
+	if (rc == 0 && post[0] != '\0' &&
+	    (rc = datetime_compile_re(
+	         &p->post, &p->post_md, post, PCRE2_ANCHORED, s, cause)) == 0)
+		p->ce = pcre2_substring_number_from_name(
+		    p->post, (PCRE2_SPTR) "jdce");
 	free(pre);
-	if (rc == 0 && d[6] != '\0')
-		rc = datetime_compile_re(
-		    &p->post, &p->post_md, d + 6, PCRE2_ANCHORED, s, cause);
+	free(post);
 	return rc;
 }
 
@@ -910,6 +1041,12 @@ datetime_compile(struct datetime_pat *p, const char *spec, char **cause)
 	    {"{EPOCH}", DATETIME_EPOCH},
 	    {"{LEPOCH}", DATETIME_LEPOCH},
 	    {"{NONE}", DATETIME_NONE},
+	    {"{TAI64N}", DATETIME_TAI64N},
+	    /* fail2ban also takes these bare, in any case */
+	    {"EPOCH", DATETIME_EPOCH},
+	    {"LEPOCH", DATETIME_LEPOCH},
+	    {"TAI64N", DATETIME_TAI64N},
+	    {"ISO8601", DATETIME_ISO},
 	};
 	const char *s = spec;
 	size_t i;
@@ -917,9 +1054,14 @@ datetime_compile(struct datetime_pat *p, const char *spec, char **cause)
 	if (strncmp(s, "{^LN-BEG}", 9) == 0) {
 		p->anchored = 1;
 		s += 9;
+	} else if (s[0] == '^' && (strcasecmp(s + 1, "EPOCH") == 0 ||
+	                              strcasecmp(s + 1, "LEPOCH") == 0 ||
+	                              strcasecmp(s + 1, "TAI64N") == 0)) {
+		p->anchored = 1; /* "^EPOCH" */
+		s++;
 	}
 	for (i = 0; i < sizeof kw / sizeof kw[0]; i++) {
-		if (strcmp(s, kw[i].name) == 0) {
+		if (strcasecmp(s, kw[i].name) == 0) {
 			p->kind = kw[i].kind;
 			xasprintf(&p->desc, "%s%s",
 			    p->anchored ? "{^LN-BEG}" : "",
@@ -1069,6 +1211,84 @@ datetime_match_regex(const struct datetime_pat *p, const char *s, size_t len,
 	return 0;
 }
 
+/*
+ * Try fail2ban's other default templates at s[from...]: mode 0 anywhere
+ * (leftmost wins), 1 at the line start (after up to two non-word bytes),
+ * 2 exactly at from.
+ */
+static int
+datetime_match_fallback(const struct datetime *dt, const char *s, size_t len,
+    size_t from, int mode, struct datetime_tm *tm, size_t *start, size_t *end)
+{
+	const struct datetime_pat *p;
+	struct datetime_tm cur;
+	PCRE2_SIZE *ov;
+	size_t i, at, best = SIZE_MAX;
+
+	for (i = 0; i < dt->nfb; i++) {
+		p = &dt->fb[i];
+		for (at = from; at <= from + (mode == 1 ? 2 : 0) && at <= len;
+		     at++) {
+			if (mode == 1 && at > 0 && datetime_isalnum(s[at - 1]))
+				break;
+			if (pcre2_match(p->re, (PCRE2_SPTR)s, len, at,
+			        mode == 0 ? 0 : PCRE2_ANCHORED, p->md,
+			        NULL) >= 0)
+				break;
+		}
+		if (at > from + (mode == 1 ? 2 : 0) || at > len ||
+		    (mode == 1 && at > 0 && datetime_isalnum(s[at - 1])))
+			continue;
+		ov = pcre2_get_ovector_pointer(p->md);
+		if (ov[0] >= best)
+			continue;
+		datetime_group_tm(p, s, &cur);
+		if (cur.hour < 0 || cur.mon == 0)
+			continue;
+		best = ov[0];
+		*tm = cur;
+		*start = ov[0];
+		*end = ov[1];
+	}
+	return best == SIZE_MAX ? -1 : 0;
+}
+
+/* Find daemontools' TAI64N label "@" + 24 hex digits. */
+static int
+datetime_match_tai64n(const struct datetime_pat *p, const char *s, size_t len,
+    struct datetime_tm *tm, size_t *start, size_t *end)
+{
+	const char *at = s;
+	uint64_t v;
+	size_t i, k;
+	int c;
+
+	while ((at = memchr(at, '@', len - (size_t)(at - s))) != NULL) {
+		i = (size_t)(at - s);
+		if (p->anchored && i > 2)
+			return -1;
+		for (k = 1, v = 0; k <= 24 && i + k < len; k++) {
+			c = s[i + k] | 0x20;
+			if (!datetime_isdigit(s[i + k]) && (c < 'a' || c > 'f'))
+				break;
+			if (k <= 16)
+				v = v * 16 + (uint64_t)(c <= '9'
+				                            ? c - '0'
+				                            : c - 'a' + 10);
+		}
+		if (k == 25) {
+			memset(tm, 0, sizeof *tm);
+			tm->is_epoch = 1;
+			tm->epoch = (int64_t)(v - 0x4000000000000000ULL);
+			*start = i;
+			*end = i + 25;
+			return 0;
+		}
+		at++;
+	}
+	return -1;
+}
+
 /* Add one pattern, compiled from a line of the spec, to dt. */
 static int
 datetime_add(struct datetime *dt, const char *line, char **cause)
@@ -1080,26 +1300,60 @@ datetime_add(struct datetime *dt, const char *line, char **cause)
 
 /* Match "PRE{DATE}POST": PRE's first match, a date right after, POST. */
 static int
-datetime_match_embed(const struct datetime_pat *p, const char *s, size_t len,
-    struct datetime_tm *tm, size_t *start, size_t *end)
+datetime_match_embed(const struct datetime *dt, const struct datetime_pat *p,
+    const char *s, size_t len, struct datetime_tm *tm, size_t *start,
+    size_t *end)
 {
 	PCRE2_SIZE *ov;
-	size_t e;
+	size_t e, ds;
 
 	if (pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, 0, p->md, NULL) < 0)
 		return -1;
 	ov = pcre2_get_ovector_pointer(p->md);
-	if (ov[1] >= len ||
-	    datetime_try(DATETIME_DEFAULT, s, len, ov[1], 1, tm, &e) == NULL)
+	if ((ds = ov[1]) >= len)
 		return -1;
-	*start = ov[0];
-	if (p->post != NULL) {
-		if (pcre2_match(p->post, (PCRE2_SPTR)s, len, e, 0, p->post_md,
-		        NULL) < 0)
-			return -1;
-		e = pcre2_get_ovector_pointer(p->post_md)[1];
-	}
+	if (datetime_try(DATETIME_DEFAULT, s, len, ds, 1, tm, &e) == NULL &&
+	    datetime_match_fallback(dt, s, len, ds, 2, tm, start, &e) != 0)
+		return -1;
+	/* Cut the group around {DATE} if there is one, else the match. */
+	*start =
+	    p->cs >= 0 && ov[2 * p->cs] != PCRE2_UNSET ? ov[2 * p->cs] : ov[0];
 	*end = e;
+	if (p->post != NULL) {
+		if (pcre2_match(p->post, (PCRE2_SPTR)s, len, e, PCRE2_ANCHORED,
+		        p->post_md, NULL) < 0)
+			return -1;
+		ov = pcre2_get_ovector_pointer(p->post_md);
+		*end = p->ce >= 0 && ov[2 * p->ce] != PCRE2_UNSET
+		           ? ov[2 * p->ce]
+		           : ov[1];
+	}
+	return 0;
+}
+
+/* Compile the fallback templates if a pattern uses the default set. */
+static int
+datetime_fallback_compile(struct datetime *dt, char **cause)
+{
+	const size_t n = sizeof datetime_fallback / sizeof datetime_fallback[0];
+	struct datetime_pat *p;
+	size_t i;
+
+	for (i = 0; i < dt->npats; i++) {
+		if (dt->pats[i].kind == DATETIME_DEFAULT ||
+		    dt->pats[i].kind == DATETIME_EMBED)
+			break;
+	}
+	if (i == dt->npats)
+		return 0;
+	dt->fb = xcalloc(n, sizeof *dt->fb);
+	for (i = 0; i < n; i++) {
+		p = &dt->fb[dt->nfb++];
+		p->desc = xstrdup(datetime_fallback[i]);
+		p->kind = DATETIME_REGEX;
+		if (datetime_compile_regex(p, datetime_fallback[i], cause) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1133,6 +1387,8 @@ datetime_create(const char *spec, char **cause)
 	}
 	if (dt->npats == 0 && datetime_add(dt, "", cause) != 0)
 		goto fail;
+	if (datetime_fallback_compile(dt, cause) != 0)
+		goto fail;
 	free(copy);
 	return dt;
 fail:
@@ -1156,6 +1412,12 @@ datetime_free(struct datetime *dt)
 		free(dt->pats[i].desc);
 	}
 	free(dt->pats);
+	for (i = 0; i < dt->nfb; i++) {
+		pcre2_match_data_free(dt->fb[i].md);
+		pcre2_code_free(dt->fb[i].re);
+		free(dt->fb[i].desc);
+	}
+	free(dt->fb);
 	free(dt->cache);
 	free(dt);
 }
@@ -1178,13 +1440,25 @@ datetime_find(const struct datetime *dt, const char *line, size_t len,
 			if ((p->kind == DATETIME_REGEX
 			            ? datetime_match_regex(
 			                  p, line, len, &tm, &st, &en)
-			            : datetime_match_embed(
-			                  p, line, len, &tm, &st, &en)) != 0)
+			            : datetime_match_embed(dt, p, line, len,
+			                  &tm, &st, &en)) != 0)
+				continue;
+			desc = p->desc;
+		} else if (p->kind == DATETIME_MARK) {
+			continue; /* fail2ban: the line's date is the last one
+			           */
+		} else if (p->kind == DATETIME_TAI64N) {
+			if (datetime_match_tai64n(p, line, len, &tm, &st, &en))
 				continue;
 			desc = p->desc;
 		} else if ((desc = datetime_scan(
-		                p, line, len, &tm, &st, &en)) == NULL)
-			continue;
+		                p, line, len, &tm, &st, &en)) == NULL) {
+			if (p->kind != DATETIME_DEFAULT ||
+			    datetime_match_fallback(dt, line, len, 0,
+			        p->anchored, &tm, &st, &en) != 0)
+				continue;
+			desc = p->desc;
+		}
 		if (datetime_resolve(dt->cache, &tm, now, when) != 0)
 			continue;
 		dt->cache->last = desc;

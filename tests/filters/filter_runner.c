@@ -151,7 +151,10 @@ runner_options(
 	json_decref(j);
 }
 
-/* Parse "YYYY-mm-ddTHH:MM:SS[.frac]" as UTC (TZ is UTC). */
+/*
+ * Parse "YYYY-mm-ddTHH:MM:SS[.frac]" in the local zone: UTC for jaild's
+ * samples, Europe/Zurich for fail2ban's (the zone of its test suite).
+ */
 static int
 runner_time(const char *s, time_t *out)
 {
@@ -161,7 +164,8 @@ runner_time(const char *s, time_t *out)
 	memset(&tm, 0, sizeof tm);
 	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
 		return -1;
-	*out = timegm(&tm);
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
 	return 0;
 }
 
@@ -374,7 +378,7 @@ main(int argc, char **argv)
 		                "SAMPLEDIR\n");
 		return 2;
 	}
-	setenv("TZ", "UTC", 1);
+	setenv("TZ", r.fail2ban ? "Europe/Zurich" : "UTC", 1);
 	tzset();
 	r.filterdir = argv[1];
 	if ((names = runner_list(&r, argv[2], &n)) == NULL || n == 0) {

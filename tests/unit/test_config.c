@@ -281,6 +281,19 @@ Test(config, disabled_jail_needs_no_filter)
 	config_free(cfg);
 }
 
+Test(config, disabled_jail_values_are_not_interpolated)
+{
+	struct config *cfg;
+
+	/* fail2ban ignores a disabled jail's values: no undefined-key error */
+	config_test_base("[off]\nenabled = false\nlogpath = %(nowhere)s\n"
+	                 "maxretry = %(undefined)s\n");
+	cfg = config_load(cdir, &errs);
+	cr_assert_not_null(cfg, "%s", errs.n ? errs.msgs[0] : "");
+	cr_assert_eq(cfg->jails[0]->enabled, 0);
+	config_free(cfg);
+}
+
 Test(config, native_action_and_saturation_filter)
 {
 	struct config *cfg;
@@ -329,7 +342,8 @@ Test(config, error_bad_values_name_file_line)
 
 Test(config, error_maxretry_range_from_default)
 {
-	config_test_base("[DEFAULT]\nmaxretry = 0\n[test]\nlogpath = /l\n");
+	config_test_base(
+	    "[DEFAULT]\nmaxretry = 0\n[test]\nlogpath = /l\nenabled = 1\n");
 	config_test_fails();
 	config_test_has("/jails.d/a.conf:2: maxretry must be between 1 and "
 	                "1000000");
@@ -378,7 +392,7 @@ Test(config, error_include_loop)
 Test(config, error_interpolation_loop_and_missing_key)
 {
 	config_test_base("[test]\nlogpath = /l\na = %(b)s\nb = x%(a)s\n"
-	                 "c = %(nokey)s\nd = %(bad\n");
+	                 "c = %(nokey)s\nd = %(bad\nenabled = true\n");
 	config_test_fails();
 	config_test_has("/jails.d/a.conf:3: interpolation loop in 'a' at "
 	                "%(b)s");

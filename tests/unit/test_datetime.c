@@ -470,8 +470,8 @@ Test(datetime, several_patterns_first_wins)
 Test(datetime, pattern_errors)
 {
 	static const char *bad[] = {"%Q %H:%M", "%Y-%m-%d %H:%M:%", "%H:(%M",
-	    "%Y-%m-%d", "{DATE} {DATE}", "%T %H", "a{^LN-BEG}%H:%M", "(x{DATE}",
-	    "{DATE}(y"};
+	    "%Y-%m-%d", "{DATE} {DATE}", "%T %H", "a{^LN-BEG}%H:%M",
+	    "(x{DATE}[", "{DATE}(y"};
 	char *cause;
 	size_t i;
 
@@ -620,4 +620,57 @@ Test(datetime, date_never_ends_before_a_digit)
 	cr_assert_str_eq(test_datetime_span(dt, "x Nov 27 23:58:15.4 y", now),
 	    "Nov 27 23:58:15.4");
 	datetime_free(dt);
+}
+
+Test(datetime, fail2ban_default_templates_beyond_the_fast_parsers)
+{
+	struct datetime *dt = test_datetime_new("{^LN-BEG}");
+	time_t now = test_datetime_utc_at(2013, 8, 1, 0, 0, 0);
+
+	/* asctime with weekday and year, inside Apache's brackets */
+	cr_assert_eq(
+	    test_datetime_find(
+	        dt, "[Thu Jul 11 01:21:41 2013] [error] [client 1.2.3.4]", now),
+	    test_datetime_utc_at(2013, 7, 11, 1, 21, 41));
+	cr_assert_str_eq(
+	    test_datetime_span(dt, "[Thu Jul 11 01:21:41 2013] x", now),
+	    "Thu Jul 11 01:21:41 2013");
+	/* 3proxy: dd-mm-YYYY with a zone */
+	cr_assert_eq(test_datetime_find(dt, "11-06-2013 02:09:40 PROXY", now),
+	    test_datetime_utc_at(2013, 6, 11, 2, 9, 40));
+	datetime_free(dt);
+}
+
+Test(datetime, embedded_date_cuts_only_the_group)
+{
+	struct datetime *dt = test_datetime_new("^[^\\[]*\\[({DATE})");
+	struct datetime *dt2 = test_datetime_new("^[^\\[]*(\\[{DATE}\\s*\\])");
+	const char *line = "1.2.3.4 - - [05/Mar/2007:14:39:21 +0100] \"GET\"";
+	time_t now = test_datetime_utc_at(2007, 3, 6, 0, 0, 0);
+
+	cr_assert_eq(test_datetime_find(dt, line, now),
+	    test_datetime_utc_at(2007, 3, 5, 13, 39, 21));
+	cr_assert_str_eq(
+	    test_datetime_span(dt, line, now), "05/Mar/2007:14:39:21 +0100");
+	cr_assert_str_eq(
+	    test_datetime_span(dt2, line, now), "[05/Mar/2007:14:39:21 +0100]");
+	datetime_free(dt);
+	datetime_free(dt2);
+}
+
+Test(datetime, bare_keywords_tai64n_and_markers)
+{
+	struct datetime *dt = test_datetime_new("{^LN-BEG}Epoch");
+	struct datetime *tai = test_datetime_new("{^LN-BEG}TAI64N");
+	struct datetime *mark = test_datetime_new("^WARNING:()**");
+
+	cr_assert_eq(test_datetime_find(dt, "1386543323.000 x", 0), 1386543323);
+	/* 2^62 + 1284616260 seconds, then nanoseconds */
+	cr_assert_eq(
+	    test_datetime_find(tai, "@400000004c91c1c42ab8c5ec dovecot: x", 0),
+	    (time_t)0x4c91c1c4);
+	cr_assert_eq(test_datetime_find(mark, "WARNING: x", 0), -1);
+	datetime_free(dt);
+	datetime_free(tai);
+	datetime_free(mark);
 }
