@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -404,6 +405,76 @@ source_resume_ok(
 	return 1;
 }
 
+/*
+ * Open the file of the directory entry name if it is resume's file: same
+ * inode, same first line, the saved offset within it after a newline.
+ */
+static int
+source_open_rotated(
+    struct source *s, const char *name, const struct source_pos *resume)
+{
+	struct stat st;
+	char *full;
+	int fd;
+
+	xasprintf(&full, "%s/%s", s->dir, name);
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	free(full);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	s->fd = fd;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->headvalid = source_headhash(fd, &s->head) == 1;
+	if (!source_resume_ok(s, resume, &st)) {
+		source_reset(s);
+		return -1;
+	}
+	s->off = s->lineend = resume->offset;
+	return 0;
+}
+
+/*
+ * The file at path is not the one resume describes: it was rotated while
+ * we were stopped.  Look in the same directory for the saved inode (e.g.
+ * mail.log.1) and, if it is still the same file, read it from the saved
+ * offset; source_at_eof then moves to the file at path, from its start.
+ * Returns 0 if such a file is being read.
+ */
+static int
+source_resume_rotated(struct source *s, const struct source_pos *resume)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *dir;
+	int found = -1;
+
+	if (resume == NULL || resume->inode == 0)
+		return -1;
+	if (stat(s->path, &st) == 0 && (uint64_t)st.st_ino == resume->inode)
+		return -1; /* not rotated: source_place decides */
+	if ((dir = opendir(s->dir)) == NULL)
+		return -1;
+	while (found == -1 && (de = readdir(dir)) != NULL) {
+		if ((uint64_t)de->d_ino != resume->inode ||
+		    strcmp(de->d_name, s->base) == 0)
+			continue;
+		if (source_open_rotated(s, de->d_name, resume) == 0) {
+			log_info("%s: rotated while stopped, finishing %s/%s "
+			         "from offset %llu",
+			    s->path, s->dir, de->d_name,
+			    (unsigned long long)resume->offset);
+			found = 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
 /* Place the first read: at resume, at the start, or at the end. */
 static void
 source_place(struct source *s, const struct source_pos *resume, int from_start,
@@ -554,7 +625,9 @@ source_start(struct source *s, const struct source_pos *resume, int from_start,
 			goto fail;
 		return 0;
 	}
-	if (source_open(s, &st, cause) == 0) {
+	if (source_resume_rotated(s, resume) == 0)
+		source_watch_file(s);
+	else if (source_open(s, &st, cause) == 0) {
 		source_place(s, resume, from_start, &st);
 		source_watch_file(s);
 	} else if (errno != ENOENT)

@@ -30,6 +30,8 @@ enum store_stmt_id {
 	STORE_STMT_POS_SAVE,
 	STORE_STMT_POS_LOAD,
 	STORE_STMT_PURGE,
+	STORE_STMT_CURSOR_SAVE,
+	STORE_STMT_CURSOR_LOAD,
 	STORE_STMT_MAX
 };
 
@@ -76,6 +78,10 @@ static const char *const store_stmt_sql[STORE_STMT_MAX] = {
         "active = 0 AND (lifted != 0 OR \"end\" != 0) AND "
         "(CASE WHEN lifted != 0 THEN lifted ELSE \"end\" END) < ?1 "
         "ORDER BY id LIMIT ?2)",
+    [STORE_STMT_CURSOR_SAVE] =
+        "INSERT INTO cursors (name, cursor) VALUES (?1, ?2) "
+        "ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor",
+    [STORE_STMT_CURSOR_LOAD] = "SELECT cursor FROM cursors WHERE name = ?1",
 };
 
 /*
@@ -97,6 +103,8 @@ static const char *const store_migrations[] = {
     "CREATE TABLE positions ("
     "path TEXT PRIMARY KEY, inode INT NOT NULL, \"offset\" INT NOT NULL, "
     "headhash INT NOT NULL);",
+    /* 1 -> 2: journal cursors, the journal's log positions. */
+    "CREATE TABLE cursors (name TEXT PRIMARY KEY, cursor TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] ==
@@ -914,6 +922,42 @@ store_pos_load(struct store *s, const char *path, struct store_pos *pos)
 	if (rc != SQLITE_DONE)
 		store_txn_check(s, rc);
 	return -1;
+}
+
+/* Save (or replace) the journal cursor of the source called name. */
+int
+store_cursor_save(struct store *s, const char *name, const char *cursor)
+{
+	sqlite3_stmt *st = s->stmt[STORE_STMT_CURSOR_SAVE];
+
+	if (store_writable(s) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, cursor, -1, SQLITE_TRANSIENT);
+	return store_step_done(s, st, "save cursor");
+}
+
+/* Load the saved journal cursor of name; the caller frees it. */
+char *
+store_cursor_load(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = s->stmt[STORE_STMT_CURSOR_LOAD];
+	char *cursor = NULL;
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		cursor = xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		store_set_errmsg(s, "load cursor: no cursor for %s", name);
+	else
+		store_set_sqlite_errmsg(s, rc, "load cursor");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_txn_check(s, rc);
+	return cursor;
 }
 
 /*

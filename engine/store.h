@@ -8,7 +8,7 @@
 
 #include "addr.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_ban {
 	int64_t id;
@@ -64,6 +64,11 @@ int store_ban_count(struct store *, const struct addr *, const char *jail);
 int store_pos_save(struct store *, const struct store_pos *);
 /* Returns 0 and fills pos, or -1 if the path has no saved position. */
 int store_pos_load(struct store *, const char *path, struct store_pos *pos);
+
+/* The journal's positions: a cursor per journal source name. */
+int store_cursor_save(struct store *, const char *name, const char *cursor);
+/* Returns the saved cursor (the caller frees it) or NULL. */
+char *store_cursor_load(struct store *, const char *name);
 
 /* Delete lifted bans that ended before cutoff; returns rows deleted. */
 int store_purge(struct store *, time_t cutoff, int limit);

@@ -443,10 +443,10 @@ Test(source, resume_neither_duplicates_nor_skips)
 	test_expect_line(3, "r4");
 }
 
-Test(source, resume_with_other_file_starts_at_end)
+Test(source, resume_finishes_file_rotated_while_stopped)
 {
 	struct source_pos pos;
-	char old[160];
+	char old[160], other[160];
 
 	test_appends(T.path, "f1\nf2\n");
 	test_start(NULL, 1);
@@ -454,8 +454,40 @@ Test(source, resume_with_other_file_starts_at_end)
 	source_position(T.src, &pos);
 	source_free(T.src);
 	T.src = NULL;
+	/* Stopped: the old file grows, is rotated, a new one is written. */
+	test_appends(T.path, "f3\nf4\n");
 	snprintf(old, sizeof old, "%s.1", T.path);
 	cr_assert_eq(rename(T.path, old), 0);
+	/* A decoy with the same first line but another inode. */
+	snprintf(other, sizeof other, "%s.2", T.path);
+	test_appends(other, "f1\nXX\nYY\n");
+	test_appends(T.path, "g1\ng2\n");
+	test_start(&pos, 0);
+	test_run_until(6);
+	cr_assert_eq(T.got.n, 6);
+	test_expect_line(2, "f3");
+	test_expect_line(3, "f4");
+	test_expect_line(4, "g1");
+	test_expect_line(5, "g2");
+	test_appends(T.path, "g3\n");
+	test_run_until(7);
+	cr_assert_eq(T.got.n, 7);
+	test_expect_line(6, "g3");
+	source_position(T.src, &pos);
+	cr_expect_eq(pos.offset, 9);
+}
+
+Test(source, resume_with_rotated_file_gone_starts_at_end)
+{
+	struct source_pos pos;
+
+	test_appends(T.path, "f1\nf2\n");
+	test_start(NULL, 1);
+	source_poll(T.src);
+	source_position(T.src, &pos);
+	source_free(T.src);
+	T.src = NULL;
+	cr_assert_eq(unlink(T.path), 0);
 	test_appends(T.path, "g1\ng2\ng3\n");
 	test_start(&pos, 0);
 	source_poll(T.src);

@@ -554,7 +554,7 @@ Test(store, refuses_newer_schema)
 	cr_assert_null(s);
 	cr_assert_not_null(cause);
 	cr_assert(strstr(cause, "schema version 99") != NULL, "%s", cause);
-	cr_assert(strstr(cause, "knows up to 1") != NULL, "%s", cause);
+	cr_assert(strstr(cause, "knows up to 2") != NULL, "%s", cause);
 	cr_assert(strstr(cause, "upgrade jaild") != NULL, "%s", cause);
 	free(cause);
 	/* Refused, not touched: the file is still the newer database. */
@@ -589,12 +589,54 @@ Test(store, reopens_current_version)
 	s = test_store_open(path);
 	test_store_insert(s, "j", "192.0.2.1", 1, 0);
 	store_close(s);
-	cr_assert_eq(test_store_sql_int(path, "PRAGMA user_version"), 1);
+	cr_assert_eq(test_store_sql_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	s = test_store_open(path);
 	test_store_active(s, &l);
 	cr_assert_eq(l.n, 1);
 	store_close(s);
-	cr_assert_eq(test_store_sql_int(path, "PRAGMA user_version"), 1);
+	cr_assert_eq(test_store_sql_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+}
+
+Test(store, journal_cursor_round_trip_and_v1_upgrade)
+{
+	const char *path = test_store_path("v1cur.db");
+	struct store *s;
+	struct store_pos pos;
+	char *c;
+
+	/* A database as schema version 1 left it, with a position. */
+	test_store_sql_exec(path,
+	    "CREATE TABLE bans (id INTEGER PRIMARY KEY, jail TEXT NOT NULL, "
+	    "addr TEXT NOT NULL, family INT NOT NULL, prefixlen INT NOT NULL, "
+	    "start INT NOT NULL, \"end\" INT NOT NULL, failures INT NOT NULL "
+	    "DEFAULT 0, reason TEXT, active INT NOT NULL DEFAULT 1, lifted "
+	    "INT NOT NULL DEFAULT 0, lifted_by TEXT);"
+	    "CREATE INDEX bans_active ON bans (active);"
+	    "CREATE INDEX bans_addr ON bans (addr);"
+	    "CREATE INDEX bans_jail_addr ON bans (jail, addr);"
+	    "CREATE TABLE positions (path TEXT PRIMARY KEY, inode INT NOT "
+	    "NULL, \"offset\" INT NOT NULL, headhash INT NOT NULL);"
+	    "INSERT INTO positions VALUES ('/var/log/mail.log', 7, 99, 5);"
+	    "PRAGMA user_version = 1;");
+	s = test_store_open(path);
+	cr_assert_eq(store_pos_load(s, "/var/log/mail.log", &pos), 0);
+	cr_expect_eq(pos.offset, 99);
+	cr_assert_null(store_cursor_load(s, "journal:x"));
+	cr_assert_eq(store_begin(s), 0);
+	cr_assert_eq(store_cursor_save(s, "journal:x", "s=abc;i=1"), 0);
+	cr_assert_eq(store_cursor_save(s, "journal:x", "s=abc;i=2"), 0);
+	cr_assert_eq(store_commit(s), 0);
+	store_close(s);
+	cr_assert_eq(test_store_sql_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	s = test_store_open(path);
+	c = store_cursor_load(s, "journal:x");
+	cr_assert_not_null(c);
+	cr_expect_str_eq(c, "s=abc;i=2");
+	free(c);
+	store_close(s);
 }
 
 Test(store, refuses_foreign_database_at_version_0)
