@@ -31,6 +31,12 @@ const struct conf_table_entry conf_table[] = {
     {"filter_dirs", CONF_TABLE_LIST, D, 0, 0, "",
         "More directories of filter files, searched after CONFDIR/filters "
         "(e.g. /etc/fail2ban/filter.d)."},
+    {"pidfile", CONF_TABLE_STRING, D, 0, 0, NULL,
+        "File holding jaild's pid, locked while it runs; without it, "
+        "RUNDIR/jaild.pid when jaild detaches, none with -f."},
+    {"metrics_listen", CONF_TABLE_STRING, D, 0, 0, NULL,
+        "ADDRESS:PORT to serve Prometheus metrics on over HTTP "
+        "(e.g. 127.0.0.1:9433); unset: only jailctl metrics."},
 
     /* jails */
     {"enabled", CONF_TABLE_BOOL, J, 0, 1, "false",
@@ -66,16 +72,44 @@ const struct conf_table_entry conf_table[] = {
         "Protocol the actions block: tcp, udp or all."},
     {"bantime.increment", CONF_TABLE_BOOL, J, 0, 1, "false",
         "Lengthen the ban of an address each time it is banned again."},
-    {"bantime.factor", CONF_TABLE_INT, J, 1, 1000, "1",
-        "Multiplier of the incremented ban time."},
+    {"bantime.factor", CONF_TABLE_STRING, J, 0, 0, "1",
+        "Multiplier of the incremented ban time (banFactor): a number "
+        "or an arithmetic expression."},
+    {"bantime.formula", CONF_TABLE_STRING, J, 0, 0, NULL,
+        "Ban time of a repeat offender, fail2ban's arithmetic over "
+        "ban.Time, ban.Count and banFactor; default doubles per ban."},
+    {"bantime.multipliers", CONF_TABLE_STRING, J, 0, 0, NULL,
+        "Integers: ban time * factor * the one at the earlier-ban count "
+        "(the last repeats); wins over formula."},
     {"bantime.maxtime", CONF_TABLE_DURATION, J, 0, 100 * YEAR, NULL,
         "Upper bound of an incremented ban time."},
+    {"bantime.rndtime", CONF_TABLE_DURATION, J, 0, 100 * YEAR, NULL,
+        "Random 0..rndtime seconds added to an incremented ban time."},
     {"bantime.overalljails", CONF_TABLE_BOOL, J, 0, 1, "false",
         "Count earlier bans of an address in every jail, not just this "
         "one, when incrementing."},
-    {"saturation.idle", CONF_TABLE_DURATION, J, 0, 100 * YEAR, NULL,
-        "When the service is saturated, evict connections idle longer "
-        "than this."},
+    {"saturation.idle", CONF_TABLE_DURATION, J, 1, DAY, "10s",
+        "When the service is saturated, a connection silent this long "
+        "may be a slot-holder's."},
+    {"saturation.maxbytes", CONF_TABLE_INT, J, 0, 1 << 30, "512",
+        "A slot-holder's connection has received at most this many "
+        "bytes from its client (a HELO, no MAIL)."},
+    {"saturation.minconns", CONF_TABLE_INT, J, 1, 1000000, "2",
+        "Idle connections a source (or its prefix) must hold to be "
+        "banned as a slot-holder."},
+    {"saturation.prefix4", CONF_TABLE_INT, J, 0, 32, "0",
+        "Also count idle connections per IPv4 prefix of this length "
+        "(0: per source only)."},
+    {"saturation.prefix6", CONF_TABLE_INT, J, 0, 128, "0",
+        "Also count idle connections per IPv6 prefix of this length "
+        "(0: per source only)."},
+    {"saturation.mode", CONF_TABLE_STRING, J, 0, 0, "ban",
+        "ban: ban and evict the slot-holders; report: only log and "
+        "show them in jailctl status."},
+    {"saturation.notify", CONF_TABLE_NAME_REF, J, 0, 0, NULL,
+        "Action run once per saturation episode, e.g. mail[dest=root]."},
+    {"saturation.notify_interval", CONF_TABLE_DURATION, J, 0, YEAR, "10m",
+        "Least time between two saturation notifications."},
     {"subnet.threshold", CONF_TABLE_INT, J, 0, 1000000, "0",
         "Banned hosts within one prefix that ban the whole prefix "
         "(0: never)."},
@@ -83,6 +117,12 @@ const struct conf_table_entry conf_table[] = {
         "IPv4 prefix length subnet.threshold counts in."},
     {"subnet.prefix6", CONF_TABLE_INT, J, 16, 128, "64",
         "IPv6 prefix length subnet.threshold counts in."},
+    {"subnet.window", CONF_TABLE_DURATION, J, 0, 100 * YEAR, "1h",
+        "Only hosts banned within this window count toward "
+        "subnet.threshold (0: any time)."},
+    {"ignoreself", CONF_TABLE_BOOL, J, 0, 1, "true",
+        "Never ban the host's own interface addresses, nor a subnet "
+        "holding one."},
 
     /* filters */
     {"failregex", CONF_TABLE_REGEX_LIST, F, 0, 0, NULL,

@@ -9,6 +9,8 @@
 #include "daemon.h"
 #include "duration.h"
 #include "log.h"
+#include "metrics.h"
+#include "saturation.h"
 #include "tracker.h"
 #include "xmalloc.h"
 
@@ -91,6 +93,27 @@ ctl_cmd_bans_add(json_t *array, const struct jail *j)
 	free(v);
 }
 
+/* Append the journal sources: match, cursor, entries read. */
+static void
+ctl_cmd_journals(struct daemon *d, json_t *a)
+{
+	struct journal *jr;
+	const char *c;
+	size_t i;
+
+	for (i = 0; i < daemon_njournals(d); i++) {
+		if ((jr = daemon_journal(d, i)) == NULL)
+			continue;
+		c = journal_cursor(jr);
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "backend",
+			"systemd", "path", "journal", "match", journal_match(jr),
+			"cursor", c != NULL ? json_string(c) : json_null(),
+			"lines", (json_int_t)journal_stats(jr)->lines,
+			"last_read", ctl_cmd_time(journal_stats(jr)->last_read)));
+	}
+}
+
 static json_t *
 ctl_cmd_sources(struct daemon *d)
 {
@@ -109,7 +132,11 @@ ctl_cmd_sources(struct daemon *d)
 			"offset", (json_int_t)pos.offset, "lines",
 			(json_int_t)source_stats(s)->lines, "last_read",
 			ctl_cmd_time(source_stats(s)->last_read)));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "backend", json_string(strcmp(source_path(s), "-") == 0 ?
+			"stdin" : "file"));
 	}
+	ctl_cmd_journals(d, a);
 	return a;
 }
 
@@ -161,11 +188,16 @@ ctl_cmd_status_jail(const struct jail *j)
 		evicted += j->actions[i]->stats.evicted;
 	}
 	ctl_cmd_bans_add(banned, j);
-	sat = json_pack("{s:I, s:o, s:I, s:I}", "count",
+	sat = json_pack("{s:I, s:o, s:I, s:I, s:I, s:s, s:o}", "count",
 	    (json_int_t)j->stats.sat_count, "last",
 	    ctl_cmd_time(j->stats.sat_last), "holders_found",
 	    (json_int_t)j->stats.sat_holders, "banned",
-	    (json_int_t)j->stats.sat_banned);
+	    (json_int_t)j->stats.sat_banned, "episodes",
+	    (json_int_t)j->stats.sat_episodes, "mode", saturation_mode_name(j),
+	    "would_ban", json_array());
+	for (i = 0; i < j->stats.sat_nwould; i++)
+		json_array_append_new(json_object_get(sat, "would_ban"),
+		    ctl_cmd_addr(&j->stats.sat_would[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
 			 " s:I, s:I, s:I, s:o, s:o, s:I}",
 	    "name", j->name, "filter", filter_name(j->filter), "actions",
@@ -242,6 +274,7 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 		*msg = cause;
 		return NULL;
 	}
+	daemon_flush(d);
 	return json_pack("{s:s, s:o, s:o}", "jail", j->name, "addr",
 	    ctl_cmd_addr(&b->addr), "until", ctl_cmd_time(b->end));
 }
@@ -291,6 +324,7 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 			ctl_cmd_unban_jail(d, daemon_jail(d, i),
 			    all ? NULL : &a, done);
 	}
+	daemon_flush(d);
 	if (!all && json_array_size(done) == 0) {
 		json_decref(done);
 		return ctl_cmd_fail(code, msg, "not-banned", "%s is not banned",
@@ -380,10 +414,28 @@ ctl_cmd_reload(void *arg, const struct ctl_peer *peer, json_t *args,
 	return NULL;
 }
 
+/* The Prometheus text, as the metrics listener serves it. */
+static json_t *
+ctl_cmd_metrics(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+	char *text = metrics_render(d, daemon_metrics(d));
+	json_t *r;
+
+	if (text == NULL)
+		return ctl_cmd_fail(code, msg, "internal", "%s",
+		    "out of memory rendering the metrics");
+	r = json_pack("{s:s}", "text", text);
+	free(text);
+	return r;
+}
+
 const struct ctl_cmd ctl_cmd_table[] = {
 	{ "status", ctl_cmd_status, 0 },
 	{ "list", ctl_cmd_list, 0 },
 	{ "history", ctl_cmd_history, 0 },
+	{ "metrics", ctl_cmd_metrics, 0 },
 	{ "ban", ctl_cmd_ban, CTL_PRIVILEGED },
 	{ "unban", ctl_cmd_unban, CTL_PRIVILEGED },
 	{ "reload", ctl_cmd_reload, CTL_PRIVILEGED },

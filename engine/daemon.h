@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "jail.h"
+#include "journal.h"
 #include "source.h"
 #include "store.h"
 
@@ -17,6 +18,7 @@ struct daemon_opts {
 	const char *confdir;
 	const char *socket_path; /* NULL: [jaild] socket */
 	const char *db_path; /* NULL: [jaild] dbfile */
+	const char *pidfile; /* NULL: [jaild] pidfile, if set */
 	int foreground;
 };
 
@@ -42,8 +44,12 @@ struct jail *daemon_jail(const struct daemon *, size_t i);
 struct jail *daemon_jail_find(const struct daemon *, const char *name);
 size_t daemon_nsources(const struct daemon *);
 struct source *daemon_source(const struct daemon *, size_t i);
+/* Journal sources (backend = systemd); NULL if one failed to open. */
+size_t daemon_njournals(const struct daemon *);
+struct journal *daemon_journal(const struct daemon *, size_t i);
 struct store *daemon_store(const struct daemon *);
 time_t daemon_started(const struct daemon *);
+struct metrics *daemon_metrics(const struct daemon *);
 
 /*
  * Ban a in j for bantime seconds (DURATION_FOREVER: permanent).  The ban
@@ -53,6 +59,12 @@ time_t daemon_started(const struct daemon *);
 const struct jail_ban *daemon_ban(struct daemon *, struct jail *j,
     const struct addr *a, int64_t bantime, int failures, const char *reason,
     const char *matches, char **cause);
+/*
+ * Commit what this turn wrote and hand it to the actions now, instead of
+ * at the end of the turn: a control command calls it before it replies,
+ * so an acknowledged ban survives a kill -9 that follows the reply.
+ */
+void daemon_flush(struct daemon *);
 /* Lift the ban of exactly a in j; by says who ("jailctl", "expired"). */
 int daemon_unban(struct daemon *, struct jail *j, const struct addr *a,
     const char *by);

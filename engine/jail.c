@@ -1,10 +1,14 @@
 /* Jails: turn matched lines into failures and failures into bans. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addrmap.h"
+#include "bantime.h"
+#include "conf_table.h"
 #include "jail.h"
 #include "log.h"
+#include "selfaddr.h"
 #include "tracker.h"
 #include "xmalloc.h"
 
@@ -41,6 +45,28 @@ jail_actions_create(struct jail *j, uv_loop_t *loop, char **cause)
 	return 0;
 }
 
+/* Read bantime.*, subnet.* and ignoreself: errors name file:line. */
+static int
+jail_memory_conf(struct jail *j, char **cause)
+{
+	const char *v = config_var_get(j->conf->vars, j->conf->nvars,
+	    "ignoreself");
+	char buf[16];
+	size_t n;
+
+	j->ignoreself = 1;
+	if (v != NULL) {
+		v += strspn(v, " \t\n");
+		n = strcspn(v, " \t\n");
+		snprintf(buf, sizeof buf, "%.*s", (int)(n < 15 ? n : 15), v);
+		if (conf_table_parse_bool(buf, &j->ignoreself) != 0)
+			j->ignoreself = 1; /* config.c reported it */
+	}
+	if ((j->bantime = bantime_create(j->conf, cause)) == NULL)
+		return -1;
+	return escalate_conf_load(j->conf, &j->subnet, cause);
+}
+
 struct jail *
 jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 {
@@ -61,6 +87,8 @@ jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 			goto fail;
 	}
 	if (jail_actions_create(j, loop, cause) != 0)
+		goto fail;
+	if (jail_memory_conf(j, cause) != 0)
 		goto fail;
 	return j;
 fail:
@@ -83,6 +111,7 @@ jail_free(struct jail *j)
 	if (j->sat_filter != NULL)
 		filter_unref(j->sat_filter);
 	tracker_free(j->tracker);
+	bantime_free(j->bantime);
 	addrmap_free(j->bans);
 	free(j->name);
 	free(j);
@@ -97,7 +126,7 @@ jail_ignores(const struct jail *j, const struct addr *a)
 		if (addr_contains(&j->conf->ignoreip[i], a))
 			return 1;
 	}
-	return 0;
+	return j->ignoreself && selfaddr_covers(j->self, a);
 }
 
 /* Offer a line to the saturation filter; hostless matches only count. */

@@ -11,10 +11,16 @@
 #include "action.h"
 #include "addr.h"
 #include "config.h"
+#include "escalate.h"
 #include "filter.h"
 
 struct addrmap;
+struct bantime;
+struct saturation;
+struct selfaddr;
 struct tracker;
+
+#define JAIL_SAT_WOULD_MAX 16
 
 struct jail_ban {
 	int64_t id; /* the store's row */
@@ -35,6 +41,9 @@ struct jail_stats {
 	time_t sat_last;
 	uint64_t sat_holders;
 	uint64_t sat_banned;
+	uint64_t sat_episodes; /* runs of saturation lines (saturation.c) */
+	size_t sat_nwould; /* report mode: last holders it would ban */
+	struct addr sat_would[JAIL_SAT_WOULD_MAX];
 };
 
 struct jail {
@@ -42,6 +51,11 @@ struct jail {
 	const struct jail_conf *conf; /* borrowed from the daemon's config */
 	struct filter *filter;
 	struct filter *sat_filter;
+	struct saturation *sat; /* the saturation response, daemon-owned */
+	struct bantime *bantime; /* bantime.increment and its options */
+	struct escalate_conf subnet; /* subnet.* */
+	int ignoreself;
+	const struct selfaddr *self; /* the daemon's, borrowed, or NULL */
 	struct tracker *tracker;
 	struct action **actions;
 	size_t nactions;

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "service.h"
 
 #ifndef JAILD_CONFDIR
 #define JAILD_CONFDIR "/etc/jaild"
@@ -20,7 +21,7 @@ static void __attribute__((noreturn))
 main_usage(void)
 {
 	fprintf(stderr, "usage: jaild [-fnv] [-c confdir] [-S socket] "
-			"[-D database]\n");
+			"[-D database] [-p pidfile]\n");
 	exit(2);
 }
 
@@ -47,7 +48,7 @@ main(int argc, char **argv)
 
 	memset(&opts, 0, sizeof opts);
 	opts.confdir = JAILD_CONFDIR;
-	while ((ch = getopt(argc, argv, "fnvc:S:D:")) != -1) {
+	while ((ch = getopt(argc, argv, "fnvc:S:D:p:")) != -1) {
 		switch (ch) {
 		case 'f':
 			opts.foreground = 1;
@@ -66,6 +67,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			opts.db_path = optarg;
+			break;
+		case 'p':
+			opts.pidfile = optarg;
 			break;
 		default:
 			main_usage();
@@ -102,7 +106,10 @@ main(int argc, char **argv)
 		}
 		fatalx("%s", cause);
 	}
+	service_notifyf("READY=1\nMAINPID=%ld\nSTATUS=running",
+	    (long)getpid());
 	daemon_run(d);
+	service_notify("STOPPING=1");
 	daemon_free(d);
 	uv_loop_close(uv_default_loop());
 	log_info("stopped");

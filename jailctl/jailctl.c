@@ -546,6 +546,16 @@ jailctl_print_jail_summary(const json_t *r)
 		        json_object_get(sat, "last"), "never", t, sizeof t),
 		    jailctl_get(sat, "holders_found", b[1], 64),
 		    jailctl_get(sat, "banned", b[2], 64));
+	if (json_is_object(sat)) {
+		char *would = jailctl_join(json_object_get(sat, "would_ban"));
+
+		jailctl_sanitize(would);
+		printf("            mode %s, %s episodes%s%s\n",
+		    jailctl_get(sat, "mode", b[3], 64),
+		    jailctl_get(sat, "episodes", b[4], 64),
+		    *would ? ", would ban " : "", would);
+		free(would);
+	}
 	free(actions);
 	free(logpaths);
 }
