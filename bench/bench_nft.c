@@ -7,7 +7,7 @@
  *   gcc -std=gnu11 -D_GNU_SOURCE -O2 -Iengine bench/bench_nft.c \
  *       engine/libengine.a -o bench_nft \
  *       $(pkg-config --cflags --libs libnftables jansson sqlite3 libuv \
- *       libpcre2-8)
+ *       libpcre2-8 libnftnl libmnl)
  * Run:  ./bench_nft [RUNS]     (default 5; medians over RUNS are printed)
  *
  *   a) 1,000 single bans, ban()+flush() each: p50/p99 latency per ban,
@@ -16,6 +16,8 @@
  *      established hash: a few ms however few sockets there are)
  *   b) restore of 100,000 bans at start, cold (empty sets: after a reboot)
  *      and warm (sets hold them; 1% stale, 1% missing: after a restart)
+ *   e) listing that 100,000-element set: nftset's netlink dump (what
+ *      restore uses) against "nft -j list set" (what it used before)
  *   c) 10,000 bans in one flush
  *   d) 200 bans as fail2ban does it: one "nft add element" process each
  */
@@ -32,6 +34,7 @@
 #include "action.h"
 #include "action_nft.h"
 #include "config.h"
+#include "nftset.h"
 #include "xmalloc.h"
 
 #define BENCH_NFT_MAXRUNS 50
@@ -154,26 +157,53 @@ bench_nft_single(size_t n, int evict, double *p50, double *p99)
 	free(lat);
 }
 
-/* The store's bans: addresses first..first+n. */
+/* The store's bans: addresses first..first+n; each ends at a fixed time. */
 static struct action_ban *
 bench_nft_store(size_t first, size_t n)
 {
+	static time_t t0;
 	struct action_ban *bans = xcalloc(n, sizeof *bans);
-	time_t now = time(NULL);
 	size_t i;
 
+	if (t0 == 0)
+		t0 = time(NULL);
 	for (i = 0; i < n; i++) {
 		bans[i].jail = "sendmail";
-		bans[i].start = now;
-		bans[i].end = now + 600 + (time_t)(i % 3600);
+		bans[i].start = t0;
+		bans[i].end = t0 + 900 + (time_t)((first + i) % 3600);
 		bench_nft_addr(first + i, &bans[i].addr);
 	}
 	return bans;
 }
 
+/* e) list the n-element set: netlink dump, then "nft -j list set"; ms. */
+static void
+bench_nft_listing(size_t n, double *dump, double *json)
+{
+	struct nftset_elem *e = NULL;
+	char *cause = NULL;
+	size_t ne = 0;
+	double t;
+
+	t = bench_nft_now();
+	if (nftset_list("jaild", "sendmail_v4", AF_INET, 0, &e, &ne, NULL,
+	        &cause) != 0 ||
+	    ne != n) {
+		fprintf(stderr, "listing: %s (%zu)\n", cause, ne);
+		exit(1);
+	}
+	*dump = bench_nft_now() - t;
+	free(e);
+	t = bench_nft_now();
+	if (system("nft -j list set inet jaild sendmail_v4 >/dev/null") != 0)
+		exit(1);
+	*json = bench_nft_now() - t;
+}
+
 /* b) restore n bans: cold (empty sets), then warm; ms of each. */
 static void
-bench_nft_restore(size_t n, double *cold, double *warm)
+bench_nft_restore(
+    size_t n, double *cold, double *warm, double *dump, double *json)
 {
 	struct action_ban *bans = bench_nft_store(0, n), *shifted;
 	struct bench_nft b;
@@ -190,6 +220,7 @@ bench_nft_restore(size_t n, double *cold, double *warm)
 	t = bench_nft_now();
 	b.a.ops->restore(&b.a, shifted, n);
 	*warm = bench_nft_now() - t;
+	bench_nft_listing(n, dump, json);
 	if (b.a.stats.failures != 0)
 		fprintf(stderr, "restore: %llu failures\n",
 		    (unsigned long long)b.a.stats.failures);
@@ -254,6 +285,7 @@ main(int argc, char **argv)
 	double e50[BENCH_NFT_MAXRUNS], e99[BENCH_NFT_MAXRUNS];
 	double cold[BENCH_NFT_MAXRUNS], warm[BENCH_NFT_MAXRUNS];
 	double batch[BENCH_NFT_MAXRUNS], fork1[BENCH_NFT_MAXRUNS];
+	double dump[BENCH_NFT_MAXRUNS], json[BENCH_NFT_MAXRUNS];
 	int i, runs = argc > 1 ? atoi(argv[1]) : 5;
 	size_t r;
 
@@ -263,7 +295,8 @@ main(int argc, char **argv)
 	for (i = 0; i < runs; i++) {
 		bench_nft_single(1000, 0, &p50[i], &p99[i]);
 		bench_nft_single(1000, 1, &e50[i], &e99[i]);
-		bench_nft_restore(100000, &cold[i], &warm[i]);
+		bench_nft_restore(
+		    100000, &cold[i], &warm[i], &dump[i], &json[i]);
 		batch[i] = bench_nft_batch(10000);
 		fork1[i] = bench_nft_fork(200);
 		fprintf(stderr,
@@ -278,6 +311,8 @@ main(int argc, char **argv)
 	    bench_nft_quantile(e50, r, 0.5), bench_nft_quantile(e99, r, 0.5));
 	printf("b) restore 100000: cold %.0f  warm (1%% churn) %.0f\n",
 	    bench_nft_quantile(cold, r, 0.5), bench_nft_quantile(warm, r, 0.5));
+	printf("e) list 100000: netlink dump %.0f  nft -j list set %.0f\n",
+	    bench_nft_quantile(dump, r, 0.5), bench_nft_quantile(json, r, 0.5));
 	printf("c) 10000 bans, one flush: %.0f\n",
 	    bench_nft_quantile(batch, r, 0.5));
 	printf("d) nft process per ban (200): %.2f per ban = %.1fx (a) p50\n",

@@ -9,13 +9,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <nftables/libnftables.h>
 
 #include "action.h"
 #include "action_nft.h"
 #include "config.h"
 #include "log.h"
+#include "nftset.h"
 #include "port.h"
 #include "sockdiag.h"
 #include "xmalloc.h"
@@ -23,6 +23,8 @@
 /* Hosts v4, hosts v6 (hash sets), prefixes v4, prefixes v6 (interval). */
 #define ACTION_NFT_NSETS 4
 #define ACTION_NFT_NAMEMAX 32
+/* A kernel timeout this close to the store's (seconds) is left alone. */
+#define ACTION_NFT_SLACK 3
 
 enum action_nft_kind {
 	ACTION_NFT_ADD,
@@ -724,89 +726,38 @@ action_nft_stop(struct action *a)
 	}
 }
 
-/* Parse one element of nft's JSON set listing into out. */
+/* Read the elements of all four sets, with their time left, unsorted. */
 static int
-action_nft_json_addr(json_t *v, struct addr *out)
+action_nft_have(
+    struct action_nft *n, struct nftset_elem **out, size_t *nout, char **cause)
 {
-	char buf[ADDR_STRLEN + 8];
-	json_t *p, *len;
-	const char *s;
+	struct nftset_elem *e;
+	size_t i, ne, odd, cap = 0;
 
-	if (json_is_object(v) && (p = json_object_get(v, "elem")) != NULL)
-		v = json_object_get(p, "val");
-	if (json_is_string(v))
-		return addr_parse(json_string_value(v), out);
-	if (!json_is_object(v) || (p = json_object_get(v, "prefix")) == NULL)
-		return -1;
-	s = json_string_value(json_object_get(p, "addr"));
-	len = json_object_get(p, "len");
-	if (s == NULL || !json_is_integer(len))
-		return -1;
-	snprintf(
-	    buf, sizeof buf, "%s/%lld", s, (long long)json_integer_value(len));
-	return addr_parse(buf, out);
-}
-
-/* Append the elements of the parsed listing of set idx to *out. */
-static void
-action_nft_json_elems(struct action_nft *n, size_t idx, json_t *root,
-    struct addr **out, size_t *nout, size_t *cap)
-{
-	json_t *it, *elems, *e;
-	struct addr addr;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(root, "nftables"), i, it)
-	{
-		elems = json_object_get(json_object_get(it, "set"), "elem");
-		json_array_foreach(elems, k, e)
-		{
-			if (action_nft_json_addr(e, &addr) != 0 ||
-			    action_nft_set_index(&addr) != idx) {
-				log_warnx("set %s: ignoring an element jaild "
-				          "did not add",
-				    n->sets[idx]);
-				continue;
-			}
-			if (*nout == *cap) {
-				*cap = *cap ? *cap * 2 : 256;
-				*out = xreallocarray(*out, *cap, sizeof **out);
-			}
-			(*out)[(*nout)++] = addr;
+	*out = NULL;
+	*nout = 0;
+	for (i = 0; i < ACTION_NFT_NSETS; i++) {
+		if (nftset_list(n->table, n->sets[i],
+		        i % 2 ? AF_INET6 : AF_INET, i >= 2, &e, &ne, &odd,
+		        cause) != 0) {
+			free(*out);
+			*out = NULL;
+			*nout = 0;
+			return -1;
 		}
+		if (odd != 0)
+			log_warnx("set %s: ignoring %zu elements jaild did "
+			          "not add",
+			    n->sets[i], odd);
+		if (*nout + ne > cap) {
+			cap = (*nout + ne) * 2;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		if (ne != 0)
+			memcpy(*out + *nout, e, ne * sizeof *e);
+		*nout += ne;
+		free(e);
 	}
-}
-
-/* Read set idx from the kernel as JSON and append its elements. */
-static int
-action_nft_list_set(struct action_nft *n, size_t idx, struct addr **out,
-    size_t *nout, size_t *cap, char **cause)
-{
-	unsigned int flags = nft_ctx_output_get_flags(n->nft);
-	json_error_t err;
-	json_t *root;
-	char cmd[256];
-	int rc;
-
-	snprintf(
-	    cmd, sizeof cmd, "list set inet %s %s", n->table, n->sets[idx]);
-	nft_ctx_output_set_flags(n->nft, flags | NFT_CTX_OUTPUT_JSON);
-	rc = nft_run_cmd_from_buffer(n->nft, cmd);
-	nft_ctx_output_set_flags(n->nft, flags);
-	if (rc != 0) {
-		*cause = action_nft_error(n->nft);
-		(void)nft_ctx_get_output_buffer(n->nft);
-		return -1;
-	}
-	(void)nft_ctx_get_error_buffer(n->nft);
-	root = json_loads(nft_ctx_get_output_buffer(n->nft), 0, &err);
-	if (root == NULL) {
-		xasprintf(cause, "set %s: bad JSON listing: %s", n->sets[idx],
-		    err.text);
-		return -1;
-	}
-	action_nft_json_elems(n, idx, root, out, nout, cap);
-	json_decref(root);
 	return 0;
 }
 
@@ -814,7 +765,8 @@ action_nft_list_set(struct action_nft *n, size_t idx, struct addr **out,
 int
 action_nft_list(struct action *a, struct addr **out, size_t *n, char **cause)
 {
-	size_t i, cap = 0;
+	struct nftset_elem *e;
+	size_t i;
 
 	*out = NULL;
 	*n = 0;
@@ -822,21 +774,21 @@ action_nft_list(struct action *a, struct addr **out, size_t *n, char **cause)
 		xasprintf(cause, "action not started");
 		return -1;
 	}
-	for (i = 0; i < ACTION_NFT_NSETS; i++) {
-		if (action_nft_list_set(a->impl, i, out, n, &cap, cause) != 0) {
-			free(*out);
-			*out = NULL;
-			*n = 0;
-			return -1;
-		}
-	}
+	if (action_nft_have(a->impl, &e, n, cause) != 0)
+		return -1;
+	*out = xcalloc(*n ? *n : 1, sizeof **out);
+	for (i = 0; i < *n; i++)
+		(*out)[i] = e[i].addr;
+	free(e);
 	return 0;
 }
 
 static int
-action_nft_addr_cmp(const void *a, const void *b)
+action_nft_elem_cmp(const void *a, const void *b)
 {
-	return addr_cmp(a, b);
+	const struct nftset_elem *x = a, *y = b;
+
+	return addr_cmp(&x->addr, &y->addr);
 }
 
 static int
@@ -880,52 +832,90 @@ action_nft_wanted(const struct action_ban *bans, size_t n, size_t *nout)
 	return w;
 }
 
+/* Whether the kernel's time left for e matches the wanted timeout t. */
+static int
+action_nft_same_timeout(const struct nftset_elem *e, int64_t t)
+{
+	int64_t left = (int64_t)(e->expires_ms / 1000);
+
+	if (t == 0 || e->expires_ms == 0)
+		return t == 0 && e->expires_ms == 0;
+	return left - t <= ACTION_NFT_SLACK && t - left <= ACTION_NFT_SLACK;
+}
+
 /*
- * Make the sets hold exactly bans: delete what the kernel has and the
- * store does not, (re-)add every ban with its remaining time (re-adding
- * refreshes a timeout).  One transaction; nothing is flushed, so a banned
- * address is never let in while this runs.
+ * Queue into ops what makes have (sorted) equal want (sorted): deletes of
+ * what the store lacks, adds of what the kernel lacks, and re-adds where
+ * the kernel's timeout is off (a re-add sets the new timeout).  Elements
+ * already right are left alone: a normal restart sends nearly nothing.
+ */
+static size_t
+action_nft_diff(const struct nftset_elem *have, size_t nhave,
+    const struct action_nft_op *want, size_t nwant, struct action_nft_op *ops,
+    size_t *missing, size_t *stale)
+{
+	size_t i = 0, j = 0, k = 0;
+	int c;
+
+	*missing = *stale = 0;
+	while (i < nhave || j < nwant) {
+		if (i == nhave)
+			c = 1;
+		else if (j == nwant)
+			c = -1;
+		else
+			c = addr_cmp(&have[i].addr, &want[j].addr);
+		if (c < 0) {
+			ops[k].addr = have[i++].addr;
+			ops[k].timeout = 0;
+			ops[k++].kind = ACTION_NFT_DEL;
+			(*stale)++;
+			continue;
+		}
+		if (c > 0)
+			(*missing)++;
+		if (c > 0 ||
+		    !action_nft_same_timeout(&have[i], want[j].timeout))
+			ops[k++] = want[j];
+		if (c == 0)
+			i++;
+		j++;
+	}
+	return k;
+}
+
+/*
+ * Make the sets hold exactly bans, with their remaining time, in one
+ * transaction: nothing is flushed, so a banned address is never let in
+ * while this runs, and nothing already right is touched.
  */
 static void
 action_nft_restore(
     struct action *a, const struct action_ban *bans, size_t nbans)
 {
 	struct action_nft *n = a->impl;
-	struct action_nft_op *want, *ops, key;
-	struct addr *have = NULL;
-	size_t i, nwant, nhave = 0, k = 0, missing = 0;
+	struct action_nft_op *want, *ops;
+	struct nftset_elem *have = NULL;
+	size_t nwant, nhave = 0, k, missing, stale;
 	char *why = NULL;
 
 	if (n == NULL)
 		return;
 	want = action_nft_wanted(bans, nbans, &nwant);
-	if (action_nft_list(a, &have, &nhave, &why) != 0) {
+	if (action_nft_have(n, &have, &nhave, &why) != 0) {
 		log_warnx("%s: %s: cannot read the sets, adding every ban: %s",
 		    a->jail->name, a->conf->name, why);
 		free(why);
 	}
 	if (nhave != 0)
-		qsort(have, nhave, sizeof *have, action_nft_addr_cmp);
+		qsort(have, nhave, sizeof *have, action_nft_elem_cmp);
 	ops = xcalloc(nhave + nwant + 1, sizeof *ops);
-	for (i = 0; i < nhave; i++) {
-		key.addr = have[i];
-		if (nwant != 0 && bsearch(&key, want, nwant, sizeof *want,
-		                      action_nft_op_cmp) != NULL)
-			continue;
-		ops[k].addr = have[i];
-		ops[k++].kind = ACTION_NFT_DEL;
-	}
-	for (i = 0; i < nwant; i++) {
-		if (nhave == 0 ||
-		    bsearch(&want[i].addr, have, nhave, sizeof *have,
-		        action_nft_addr_cmp) == NULL)
-			missing++;
-		ops[k++] = want[i];
-	}
+	k = action_nft_diff(have, nhave, want, nwant, ops, &missing, &stale);
 	action_nft_send(a, ops, k);
 	log_info("%s: %s: %zu bans in the firewall (%zu stale removed, %zu "
-	         "missing added)",
-	    a->jail->name, a->conf->name, nwant, k - nwant, missing);
+	         "missing added, %zu timeouts refreshed)",
+	    a->jail->name, a->conf->name, nwant, stale, missing,
+	    k - stale - missing);
 	free(ops);
 	free(want);
 	free(have);

@@ -20,6 +20,7 @@
 #include "action_nft.h"
 #include "addr.h"
 #include "config.h"
+#include "nftset.h"
 #include "sockdiag.h"
 #include "xmalloc.h"
 
@@ -625,5 +626,130 @@ Test(nft, hostile_jail_name_cannot_inject)
 	cr_assert_str_eq(els, "10.99.0.2");
 	free(els);
 	test_nft_sh("nft list table inet victim >/dev/null");
+	t.a.ops->free(&t.a);
+}
+
+/* Format the n elements of e, sorted, as "addr:seconds-left" joined. */
+static char *
+test_nft_format_elems(struct nftset_elem *e, size_t n)
+{
+	struct nftset_elem tmp;
+	char buf[ADDR_STRLEN], *out;
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && addr_cmp(&e[j - 1].addr, &e[j].addr) > 0;
+		     j--) {
+			tmp = e[j];
+			e[j] = e[j - 1];
+			e[j - 1] = tmp;
+		}
+	}
+	out = xcalloc(1, n * (ADDR_STRLEN + 16) + 1);
+	for (i = 0; i < n; i++) {
+		addr_format(&e[i].addr, buf, sizeof buf);
+		sprintf(out + strlen(out), "%s%s:%d", i ? " " : "", buf,
+		    (int)((e[i].expires_ms + 999) / 1000));
+	}
+	return out;
+}
+
+Test(nft, netlink_listing_decodes_hosts_prefixes_and_time_left)
+{
+	struct nftset_elem *e = NULL;
+	size_t n = 0, odd = 0;
+	char *cause = NULL, *s;
+
+	test_nft_netns();
+	test_nft_sh(
+	    "nft add table inet jt && "
+	    "nft add set inet jt h4 '{ type ipv4_addr; flags timeout; }'"
+	    " && nft add set inet jt n4 '{ type ipv4_addr; "
+	    "flags interval,timeout; }' && nft add set inet jt n6 "
+	    "'{ type ipv6_addr; flags interval; }'");
+	test_nft_sh("nft add element inet jt h4 '{ 10.0.0.1 timeout 100s, "
+	            "10.0.0.2, 255.255.255.255 timeout 5s }'");
+	test_nft_sh("nft add element inet jt n4 '{ 10.1.0.0/24 timeout 50s, "
+	            "10.2.0.0/25, 10.2.0.128/25, 255.255.255.0/24, "
+	            "0.0.0.0/8, 10.3.0.1-10.3.0.5, 10.4.0.9 }'");
+	test_nft_sh("nft add element inet jt n6 '{ fd99:1::/64, ::/16, "
+	            "ffff::/16 }'");
+	cr_assert_eq(
+	    nftset_list("jt", "h4", AF_INET, 0, &e, &n, &odd, &cause), 0);
+	s = test_nft_format_elems(e, n);
+	cr_assert_str_eq(s, "10.0.0.1:100 10.0.0.2:0 255.255.255.255:5");
+	free(s);
+	free(e);
+	cr_assert_eq(
+	    nftset_list("jt", "n4", AF_INET, 1, &e, &n, &odd, &cause), 0);
+	s = test_nft_format_elems(e, n);
+	cr_assert_str_eq(s, "0.0.0.0/8:0 10.1.0.0/24:50 10.2.0.0/25:0 "
+	                    "10.2.0.128/25:0 10.4.0.9:0 255.255.255.0/24:0");
+	cr_assert_eq(odd, 1, "the range 10.3.0.1-5 is not a prefix");
+	free(s);
+	free(e);
+	cr_assert_eq(
+	    nftset_list("jt", "n6", AF_INET6, 1, &e, &n, &odd, &cause), 0);
+	s = test_nft_format_elems(e, n);
+	cr_assert_str_eq(s, "::/16:0 fd99:1::/64:0 ffff::/16:0");
+	free(s);
+	free(e);
+	cr_assert_eq(
+	    nftset_list("jt", "nope", AF_INET, 0, &e, &n, &odd, &cause), -1);
+	cr_assert_not_null(strstr(cause, "inet jt nope"), "%s", cause);
+	free(cause);
+}
+
+/* Seconds the kernel has left on addr in the jail's sets (-1: absent). */
+static int
+test_nft_left(struct test_nft *t, const char *set, const char *addr)
+{
+	struct nftset_elem *e = NULL;
+	struct addr want;
+	char *cause = NULL;
+	size_t i, n = 0;
+	int left = -1;
+
+	cr_assert_eq(addr_parse(addr, &want), 0);
+	cr_assert_eq(
+	    nftset_list("jaild", set, want.family, 0, &e, &n, NULL, &cause), 0,
+	    "%s", cause);
+	for (i = 0; i < n; i++) {
+		if (addr_equal(&e[i].addr, &want))
+			left = (int)((e[i].expires_ms + 999) / 1000);
+	}
+	free(e);
+	(void)t;
+	return left;
+}
+
+Test(nft, restore_leaves_right_timeouts_and_fixes_wrong_ones)
+{
+	struct test_nft t;
+	struct action_ban store[3];
+	const char *addrs[] = {"10.99.0.2", "10.99.0.3", "10.99.0.4"};
+	size_t i;
+
+	test_nft_netns();
+	test_nft_init(&t, "sendmail");
+	test_nft_start(&t);
+	for (i = 0; i < 3; i++)
+		test_nft_ban(&t, addrs[i], 600, 0);
+	t.a.ops->flush(&t.a);
+	memset(store, 0, sizeof store);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(addr_parse(addrs[i], &store[i].addr), 0);
+		store[i].jail = "sendmail";
+	}
+	store[0].end = time(NULL) + 601; /* within the slack: untouched */
+	store[1].end = time(NULL) + 3000; /* lengthened while down */
+	store[2].end = 0; /* made permanent while down */
+	t.a.ops->restore(&t.a, store, 3);
+	cr_assert_leq(test_nft_left(&t, "sendmail_v4", "10.99.0.2"), 600,
+	    "a right timeout was rewritten");
+	cr_assert_geq(test_nft_left(&t, "sendmail_v4", "10.99.0.2"), 590);
+	cr_assert_geq(test_nft_left(&t, "sendmail_v4", "10.99.0.3"), 2990);
+	cr_assert_eq(test_nft_left(&t, "sendmail_v4", "10.99.0.4"), 0);
+	cr_assert_eq(t.a.stats.failures, 0);
 	t.a.ops->free(&t.a);
 }
