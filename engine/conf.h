@@ -43,14 +43,14 @@ struct conf_file {
 struct conf_file *conf_read(const char *path, struct conf_errors *errs);
 void conf_file_free(struct conf_file *);
 
-struct conf_section *conf_section_find(const struct conf_file *,
-    const char *name);
-struct conf_entry *conf_entry_find(const struct conf_section *,
-    const char *key);
+struct conf_section *conf_section_find(
+    const struct conf_file *, const char *name);
+struct conf_entry *conf_entry_find(
+    const struct conf_section *, const char *key);
 const char *conf_get(const struct conf_section *, const char *key);
 
 /* Set (add or replace) key in s. */
-void conf_set(struct conf_section *s, const char *key, const char *value,
-    int line);
+void conf_set(
+    struct conf_section *s, const char *key, const char *value, int line);
 
 #endif

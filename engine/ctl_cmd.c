@@ -30,13 +30,12 @@ ctl_cmd_addr(const struct addr *a)
 	return json_string(text);
 }
 
-static json_t *ctl_cmd_fail(const char **, char **, const char *,
-    const char *, ...) __attribute__((format(printf, 4, 5)));
+static json_t *ctl_cmd_fail(const char **, char **, const char *, const char *,
+    ...) __attribute__((format(printf, 4, 5)));
 
 /* Set an error reply; returns NULL for the handler to return. */
 static json_t *
-ctl_cmd_fail(const char **code, char **msg, const char *c, const char *fmt,
-    ...)
+ctl_cmd_fail(const char **code, char **msg, const char *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,8 +55,7 @@ ctl_cmd_arg(json_t *args, const char *key)
 
 /* Find the jail named by args.jail, or fail with "no-such-jail". */
 static struct jail *
-ctl_cmd_jail(struct daemon *d, const char *name, const char **code,
-    char **msg)
+ctl_cmd_jail(struct daemon *d, const char *name, const char **code, char **msg)
 {
 	struct jail *j;
 
@@ -105,12 +103,13 @@ ctl_cmd_journals(struct daemon *d, json_t *a)
 		if ((jr = daemon_journal(d, i)) == NULL)
 			continue;
 		c = journal_cursor(jr);
-		json_array_append_new(a,
-		    json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "backend",
-			"systemd", "path", "journal", "match", journal_match(jr),
-			"cursor", c != NULL ? json_string(c) : json_null(),
-			"lines", (json_int_t)journal_stats(jr)->lines,
-			"last_read", ctl_cmd_time(journal_stats(jr)->last_read)));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "backend",
+		           "systemd", "path", "journal", "match",
+		           journal_match(jr), "cursor",
+		           c != NULL ? json_string(c) : json_null(), "lines",
+		           (json_int_t)journal_stats(jr)->lines, "last_read",
+		           ctl_cmd_time(journal_stats(jr)->last_read)));
 	}
 }
 
@@ -126,15 +125,16 @@ ctl_cmd_sources(struct daemon *d)
 		if ((s = daemon_source(d, i)) == NULL)
 			continue;
 		source_position(s, &pos);
-		json_array_append_new(a,
-		    json_pack("{s:s, s:I, s:I, s:I, s:o}", "path",
-			source_path(s), "inode", (json_int_t)pos.inode,
-			"offset", (json_int_t)pos.offset, "lines",
-			(json_int_t)source_stats(s)->lines, "last_read",
-			ctl_cmd_time(source_stats(s)->last_read)));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:I, s:I, s:I, s:o}", "path",
+		           source_path(s), "inode", (json_int_t)pos.inode,
+		           "offset", (json_int_t)pos.offset, "lines",
+		           (json_int_t)source_stats(s)->lines, "last_read",
+		           ctl_cmd_time(source_stats(s)->last_read)));
 		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
-		    "backend", json_string(strcmp(source_path(s), "-") == 0 ?
-			"stdin" : "file"));
+		    "backend",
+		    json_string(
+		        strcmp(source_path(s), "-") == 0 ? "stdin" : "file"));
 	}
 	ctl_cmd_journals(d, a);
 	return a;
@@ -151,12 +151,12 @@ ctl_cmd_status_all(struct daemon *d)
 		j = daemon_jail(d, i);
 		json_array_append_new(jails,
 		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name",
-			j->name, "filter", filter_name(j->filter), "banned",
-			(json_int_t)jail_ban_count(j), "failures",
-			(json_int_t)tracker_count(j->tracker), "total_bans",
-			(json_int_t)j->stats.total_bans, "lines",
-			(json_int_t)j->stats.lines, "matched",
-			(json_int_t)j->stats.matched));
+		        j->name, "filter", filter_name(j->filter), "banned",
+		        (json_int_t)jail_ban_count(j), "failures",
+		        (json_int_t)tracker_count(j->tracker), "total_bans",
+		        (json_int_t)j->stats.total_bans, "lines",
+		        (json_int_t)j->stats.lines, "matched",
+		        (json_int_t)j->stats.matched));
 	}
 	return json_pack("{s:s, s:I, s:o, s:o}", "version", PACKAGE_VERSION,
 	    "uptime", (json_int_t)(time(NULL) - daemon_started(d)), "jails",
@@ -183,8 +183,8 @@ ctl_cmd_status_jail(const struct jail *j)
 	size_t i;
 
 	for (i = 0; i < j->nactions; i++) {
-		json_array_append_new(actions,
-		    json_string(j->actions[i]->conf->name));
+		json_array_append_new(
+		    actions, json_string(j->actions[i]->conf->name));
 		evicted += j->actions[i]->stats.evicted;
 	}
 	ctl_cmd_bans_add(banned, j);
@@ -199,7 +199,7 @@ ctl_cmd_status_jail(const struct jail *j)
 		json_array_append_new(json_object_get(sat, "would_ban"),
 		    ctl_cmd_addr(&j->stats.sat_would[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:o, s:o, s:I}",
+	                 " s:I, s:I, s:I, s:o, s:o, s:I}",
 	    "name", j->name, "filter", filter_name(j->filter), "actions",
 	    actions, "logpaths", ctl_cmd_strings(jc->logpaths, jc->nlogpaths),
 	    "maxretry", jc->maxretry, "findtime", (json_int_t)jc->findtime,
@@ -229,8 +229,7 @@ ctl_cmd_status(void *arg, const struct ctl_peer *peer, json_t *args,
 
 /* Parse args.addr as a host or prefix. */
 static int
-ctl_cmd_parse_addr(json_t *args, struct addr *a, const char **code,
-    char **msg)
+ctl_cmd_parse_addr(json_t *args, struct addr *a, const char **code, char **msg)
 {
 	const char *text = ctl_cmd_arg(args, "addr");
 
@@ -259,7 +258,8 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 	char *cause = NULL;
 
 	if ((j = ctl_cmd_jail(d, ctl_cmd_arg(args, "jail"), code, msg)) ==
-	    NULL || ctl_cmd_parse_addr(args, &a, code, msg) != 0)
+	        NULL ||
+	    ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bantime = j->conf->bantime;
 	if (dur != NULL && duration_parse(dur, &bantime) != 0)
@@ -281,22 +281,24 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 
 /* Unban a (or everything when a is NULL) in j; note each in done. */
 static void
-ctl_cmd_unban_jail(struct daemon *d, struct jail *j, const struct addr *a,
-    json_t *done)
+ctl_cmd_unban_jail(
+    struct daemon *d, struct jail *j, const struct addr *a, json_t *done)
 {
 	struct jail_ban **v;
 	size_t n, i;
 
 	if (a != NULL) {
 		if (daemon_unban(d, j, a, "jailctl") == 0)
-			json_array_append_new(done, json_pack("{s:s, s:o}",
-			    "jail", j->name, "addr", ctl_cmd_addr(a)));
+			json_array_append_new(
+			    done, json_pack("{s:s, s:o}", "jail", j->name,
+			              "addr", ctl_cmd_addr(a)));
 		return;
 	}
 	v = jail_ban_list(j, &n);
 	for (i = 0; i < n; i++) {
-		json_array_append_new(done, json_pack("{s:s, s:o}", "jail",
-		    j->name, "addr", ctl_cmd_addr(&v[i]->addr)));
+		json_array_append_new(
+		    done, json_pack("{s:s, s:o}", "jail", j->name, "addr",
+		              ctl_cmd_addr(&v[i]->addr)));
 		daemon_unban(d, j, &v[i]->addr, "jailctl");
 	}
 	free(v);
@@ -321,8 +323,8 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	done = json_array();
 	for (i = 0; i < daemon_njails(d); i++) {
 		if (j == NULL || j == daemon_jail(d, i))
-			ctl_cmd_unban_jail(d, daemon_jail(d, i),
-			    all ? NULL : &a, done);
+			ctl_cmd_unban_jail(
+			    d, daemon_jail(d, i), all ? NULL : &a, done);
 	}
 	daemon_flush(d);
 	if (!all && json_array_size(done) == 0) {
@@ -360,11 +362,11 @@ ctl_cmd_history_one(const struct store_ban *b, void *arg)
 
 	json_array_append_new(bans,
 	    json_pack("{s:s, s:o, s:I, s:o, s:i, s:s, s:b, s:o, s:o}", "jail",
-		b->jail, "addr", ctl_cmd_addr(&b->addr), "start",
-		(json_int_t)b->start, "end", ctl_cmd_time(b->end), "failures",
-		b->failures, "reason", b->reason, "active", b->active, "lifted",
-		ctl_cmd_time(b->lifted), "lifted_by",
-		b->lifted_by[0] ? json_string(b->lifted_by) : json_null()));
+	        b->jail, "addr", ctl_cmd_addr(&b->addr), "start",
+	        (json_int_t)b->start, "end", ctl_cmd_time(b->end), "failures",
+	        b->failures, "reason", b->reason, "active", b->active, "lifted",
+	        ctl_cmd_time(b->lifted), "lifted_by",
+	        b->lifted_by[0] ? json_string(b->lifted_by) : json_null()));
 	return 0;
 }
 
@@ -379,11 +381,11 @@ ctl_cmd_history(void *arg, const struct ctl_peer *peer, json_t *args,
 	if (ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bans = json_array();
-	if (store_ban_foreach_history(daemon_store(d), &a,
-	    ctl_cmd_history_one, bans) != 0) {
+	if (store_ban_foreach_history(
+	        daemon_store(d), &a, ctl_cmd_history_one, bans) != 0) {
 		json_decref(bans);
-		return ctl_cmd_fail(code, msg, "store", "%s",
-		    store_errmsg(daemon_store(d)));
+		return ctl_cmd_fail(
+		    code, msg, "store", "%s", store_errmsg(daemon_store(d)));
 	}
 	return json_pack("{s:o, s:o}", "addr", ctl_cmd_addr(&a), "bans", bans);
 }
@@ -393,12 +395,13 @@ ctl_cmd_reload(void *arg, const struct ctl_peer *peer, json_t *args,
     const char **code, char **msg)
 {
 	struct daemon *d = arg;
-	struct conf_errors errs = { NULL, 0 };
+	struct conf_errors errs = {NULL, 0};
 	size_t i, len = 0;
 	char *text;
 
 	if (daemon_reload(d, &errs) == 0)
-		return json_pack("{s:I}", "jails", (json_int_t)daemon_njails(d));
+		return json_pack(
+		    "{s:I}", "jails", (json_int_t)daemon_njails(d));
 	for (i = 0; i < errs.n; i++)
 		len += strlen(errs.msgs[i]) + 1;
 	text = xcalloc(1, len + 1);
@@ -432,12 +435,12 @@ ctl_cmd_metrics(void *arg, const struct ctl_peer *peer, json_t *args,
 }
 
 const struct ctl_cmd ctl_cmd_table[] = {
-	{ "status", ctl_cmd_status, 0 },
-	{ "list", ctl_cmd_list, 0 },
-	{ "history", ctl_cmd_history, 0 },
-	{ "metrics", ctl_cmd_metrics, 0 },
-	{ "ban", ctl_cmd_ban, CTL_PRIVILEGED },
-	{ "unban", ctl_cmd_unban, CTL_PRIVILEGED },
-	{ "reload", ctl_cmd_reload, CTL_PRIVILEGED },
-	{ NULL, NULL, 0 },
+    {"status", ctl_cmd_status, 0},
+    {"list", ctl_cmd_list, 0},
+    {"history", ctl_cmd_history, 0},
+    {"metrics", ctl_cmd_metrics, 0},
+    {"ban", ctl_cmd_ban, CTL_PRIVILEGED},
+    {"unban", ctl_cmd_unban, CTL_PRIVILEGED},
+    {"reload", ctl_cmd_reload, CTL_PRIVILEGED},
+    {NULL, NULL, 0},
 };

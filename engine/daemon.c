@@ -165,8 +165,8 @@ daemon_jails_build(uv_loop_t *loop, const struct config *cf, size_t *n,
 		v[*n] = jail_create(loop, cf->jails[i], &cause);
 		if (v[*n] == NULL) {
 			conf_errors_add(errs, cf->jails[i]->file,
-			    cf->jails[i]->line, "jail %s: %s", cf->jails[i]->name,
-			    cause);
+			    cf->jails[i]->line, "jail %s: %s",
+			    cf->jails[i]->name, cause);
 			free(cause);
 			continue;
 		}
@@ -219,8 +219,8 @@ daemon_pending_add(struct daemon *d, struct jail *j, const struct jail_ban *b,
 
 	if (d->npending == d->cpending) {
 		d->cpending = d->cpending ? d->cpending * 2 : 64;
-		d->pending = xreallocarray(d->pending, d->cpending,
-		    sizeof *d->pending);
+		d->pending =
+		    xreallocarray(d->pending, d->cpending, sizeof *d->pending);
 	}
 	p = &d->pending[d->npending++];
 	p->jail = j;
@@ -323,8 +323,8 @@ daemon_op_run(struct daemon *d, struct daemon_op *op, size_t *nins)
 		return store_ban_lift(d->store,
 		    daemon_op_resolve(d, *nins, op->id), op->when, op->by);
 	case DAEMON_OP_SET_END:
-		return store_ban_set_end(d->store,
-		    daemon_op_resolve(d, *nins, op->id), op->when);
+		return store_ban_set_end(
+		    d->store, daemon_op_resolve(d, *nins, op->id), op->when);
 	case DAEMON_OP_POS:
 		memset(&pos, 0, sizeof pos);
 		snprintf(pos.path, sizeof pos.path, "%s", op->path);
@@ -373,14 +373,14 @@ daemon_ops_commit(struct daemon *d)
 		return -1;
 	for (i = 0; i < d->nops; i++) {
 		if (daemon_op_run(d, &d->ops[i], &nins) != 0 && nfailed++ == 0)
-			snprintf(first, sizeof first, "%s",
-			    store_errmsg(d->store));
+			snprintf(
+			    first, sizeof first, "%s", store_errmsg(d->store));
 	}
 	if (store_commit(d->store) != 0)
 		return -1;
 	if (nfailed > 0)
-		log_warnx("store: %zu writes failed, the first: %s", nfailed,
-		    first);
+		log_warnx(
+		    "store: %zu writes failed, the first: %s", nfailed, first);
 	daemon_ops_settle(d, nins);
 	return 0;
 }
@@ -396,8 +396,8 @@ daemon_store_retry_cb(uv_timer_t *h)
 	d->store_down = 0;
 	uv_timer_stop(&d->store_retry);
 	log_info("store: writable again: committed %zu writes kept since "
-	    "it failed %lld s ago", n,
-	    (long long)(time(NULL) - d->store_down_since));
+	         "it failed %lld s ago",
+	    n, (long long)(time(NULL) - d->store_down_since));
 }
 
 /*
@@ -416,10 +416,11 @@ daemon_store_flush(struct daemon *d)
 	d->store_down = 1;
 	d->store_down_since = time(NULL);
 	log_warnx("store: cannot write the database: %s; bans go on in "
-	    "memory and in the firewall, %zu writes are kept and retried "
-	    "every %d ms", store_errmsg(d->store), d->nops, DAEMON_RETRY_MS);
-	uv_timer_start(&d->store_retry, daemon_store_retry_cb,
-	    DAEMON_RETRY_MS, DAEMON_RETRY_MS);
+	          "memory and in the firewall, %zu writes are kept and retried "
+	          "every %d ms",
+	    store_errmsg(d->store), d->nops, DAEMON_RETRY_MS);
+	uv_timer_start(&d->store_retry, daemon_store_retry_cb, DAEMON_RETRY_MS,
+	    DAEMON_RETRY_MS);
 }
 
 /* Delete old history in small transactions; come back soon if more. */
@@ -432,11 +433,13 @@ daemon_purge_cb(uv_timer_t *h)
 	int i, rc = DAEMON_PURGE_BATCH, total = 0;
 
 	daemon_store_flush(d);
-	for (i = 0; d->config->dbpurgeage > 0 && !d->store_down &&
-	     d->nops == 0 && i < DAEMON_PURGE_BATCHES &&
-	     rc == DAEMON_PURGE_BATCH; i++) {
+	for (i = 0;
+	     d->config->dbpurgeage > 0 && !d->store_down && d->nops == 0 &&
+	     i < DAEMON_PURGE_BATCHES && rc == DAEMON_PURGE_BATCH;
+	     i++) {
 		if (store_begin(d->store) != 0 ||
-		    (rc = store_purge(d->store, cutoff, DAEMON_PURGE_BATCH)) < 0 ||
+		    (rc = store_purge(d->store, cutoff, DAEMON_PURGE_BATCH)) <
+		        0 ||
 		    store_commit(d->store) != 0) {
 			log_warnx("store: purge: %s", store_errmsg(d->store));
 			store_commit(d->store);
@@ -466,7 +469,8 @@ daemon_positions_save(struct daemon *d)
 		if (ds->src == NULL || strcmp(ds->path, "-") == 0)
 			continue;
 		source_position(ds->src, &sp);
-		if (sp.offset == ds->saved_offset && sp.inode == ds->saved_inode)
+		if (sp.offset == ds->saved_offset &&
+		    sp.inode == ds->saved_inode)
 			continue;
 		memset(&pos, 0, sizeof pos);
 		snprintf(pos.path, sizeof pos.path, "%s", ds->path);
@@ -520,8 +524,8 @@ daemon_flush(struct daemon *d)
 
 /* The ban time of a repeat offender, from its earlier bans in the store. */
 static int64_t
-daemon_bantime(struct daemon *d, struct jail *j, const struct addr *a,
-    int64_t base)
+daemon_bantime(
+    struct daemon *d, struct jail *j, const struct addr *a, int64_t base)
 {
 	char *why = NULL, text[ADDR_STRLEN];
 	int64_t t;
@@ -529,18 +533,19 @@ daemon_bantime(struct daemon *d, struct jail *j, const struct addr *a,
 
 	if (!bantime_enabled(j->bantime) || base == DURATION_FOREVER)
 		return base;
-	n = store_ban_count(d->store, a,
-	    bantime_overalljails(j->bantime) ? NULL : j->name);
+	n = store_ban_count(
+	    d->store, a, bantime_overalljails(j->bantime) ? NULL : j->name);
 	if (n < 0) {
 		log_warnx("jail %s: bantime.increment: %s", j->name,
 		    store_errmsg(d->store));
 		return base;
 	}
 	if (bantime_compute(j->bantime, base, n,
-	    (double)arc4random() / 4294967296.0, &t, &why) != 0) {
+	        (double)arc4random() / 4294967296.0, &t, &why) != 0) {
 		addr_format(a, text, sizeof text);
 		log_warnx("jail %s: bantime.formula for %s (%d earlier "
-		    "bans): %s", j->name, text, n, why);
+		          "bans): %s",
+		    j->name, text, n, why);
 		free(why);
 	}
 	return t;
@@ -588,13 +593,13 @@ daemon_escalate(struct daemon *d, struct jail *j, const struct jail_ban *b,
 			if (!escalate_folds(&p, &c.v[i]->addr))
 				continue;
 			fold[nfold++] = c.v[i]->addr;
-			if (bt != DURATION_FOREVER && (c.v[i]->end == 0 ||
-			    c.v[i]->end - now > bt))
-				bt = c.v[i]->end == 0 ? DURATION_FOREVER :
-				    c.v[i]->end - now;
+			if (bt != DURATION_FOREVER &&
+			    (c.v[i]->end == 0 || c.v[i]->end - now > bt))
+				bt = c.v[i]->end == 0 ? DURATION_FOREVER
+				                      : c.v[i]->end - now;
 		}
-		pb = daemon_ban(d, j, &p, bt, (int)nfold, "subnet", matches,
-		    NULL);
+		pb = daemon_ban(
+		    d, j, &p, bt, (int)nfold, "subnet", matches, NULL);
 		for (i = 0; i < nfold; i++)
 			daemon_unban(d, j, &fold[i], "folded");
 	}
@@ -656,8 +661,8 @@ daemon_ban(struct daemon *d, struct jail *j, const struct addr *a,
 }
 
 int
-daemon_unban(struct daemon *d, struct jail *j, const struct addr *a,
-    const char *by)
+daemon_unban(
+    struct daemon *d, struct jail *j, const struct addr *a, const char *by)
 {
 	struct jail_ban *b;
 	char text[ADDR_STRLEN];
@@ -701,8 +706,8 @@ daemon_arm_expiry(struct daemon *d)
 		return;
 	}
 	when = (uint64_t)next * 1000;
-	uv_timer_start(&d->expiry, daemon_expiry_cb, when > now ? when - now : 0,
-	    0);
+	uv_timer_start(
+	    &d->expiry, daemon_expiry_cb, when > now ? when - now : 0, 0);
 }
 
 /* Offer one line to every jail reading this source. */
@@ -722,7 +727,8 @@ daemon_line_cb(struct source *src, const char *line, size_t len, void *arg)
 		case JAIL_BAN:
 			copy = xstrndup(line, len);
 			if (daemon_ban(ds->d, j, &ev.addr, j->conf->bantime,
-			    ev.failures, "failures", copy, &cause) == NULL) {
+			        ev.failures, "failures", copy,
+			        &cause) == NULL) {
 				log_warnx("jail %s: %s", j->name, cause);
 				free(cause);
 				cause = NULL;
@@ -732,7 +738,8 @@ daemon_line_cb(struct source *src, const char *line, size_t len, void *arg)
 		case JAIL_SATURATION:
 			log_info("jail %s: saturation signal (%llu seen)",
 			    j->name, (unsigned long long)j->stats.sat_count);
-			saturation_signal(ds->d->loop, ds->d, j, line, len, now);
+			saturation_signal(
+			    ds->d->loop, ds->d, j, line, len, now);
 			break;
 		default:
 			break;
@@ -754,8 +761,8 @@ daemon_source_get(struct daemon *d, const char *path)
 	ds = xcalloc(1, sizeof *ds);
 	ds->d = d;
 	ds->path = xstrdup(path);
-	d->sources = xreallocarray(d->sources, d->nsources + 1,
-	    sizeof *d->sources);
+	d->sources =
+	    xreallocarray(d->sources, d->nsources + 1, sizeof *d->sources);
 	d->sources[d->nsources++] = ds;
 	return ds;
 }
@@ -765,8 +772,7 @@ daemon_source_attach(struct daemon *d, const char *path, struct jail *j)
 {
 	struct daemon_source *ds = daemon_source_get(d, path);
 
-	ds->jails = xreallocarray(ds->jails, ds->njails + 1,
-	    sizeof *ds->jails);
+	ds->jails = xreallocarray(ds->jails, ds->njails + 1, sizeof *ds->jails);
 	ds->jails[ds->njails++] = j;
 }
 
@@ -856,8 +862,8 @@ daemon_sources_free(struct daemon *d)
 
 /* Offer a journal entry to the journal's jails, as a file line is. */
 static void
-daemon_journal_line_cb(struct journal *jr, const char *line, size_t len,
-    void *arg)
+daemon_journal_line_cb(
+    struct journal *jr, const char *line, size_t len, void *arg)
 {
 	struct daemon_journal *dj = arg;
 
@@ -889,13 +895,13 @@ daemon_journal_attach(struct daemon *d, struct jail *j)
 		dj = xcalloc(1, sizeof *dj);
 		dj->ds.d = d;
 		dj->ds.path = name;
-		d->journals = xreallocarray(d->journals, d->njournals + 1,
-		    sizeof *d->journals);
+		d->journals = xreallocarray(
+		    d->journals, d->njournals + 1, sizeof *d->journals);
 		d->journals[d->njournals++] = dj;
 	} else
 		free(name);
-	dj->ds.jails = xreallocarray(dj->ds.jails, dj->ds.njails + 1,
-	    sizeof *dj->ds.jails);
+	dj->ds.jails = xreallocarray(
+	    dj->ds.jails, dj->ds.njails + 1, sizeof *dj->ds.jails);
 	dj->ds.jails[dj->ds.njails++] = j;
 	return 0;
 }
@@ -912,8 +918,8 @@ daemon_journals_start(struct daemon *d)
 	for (i = 0; i < d->njournals; i++) {
 		dj = d->journals[i];
 		match = dj->ds.path + strlen("journal:");
-		dj->jr = journal_create(d->loop, match, NULL,
-		    daemon_journal_line_cb, dj, &cause);
+		dj->jr = journal_create(
+		    d->loop, match, NULL, daemon_journal_line_cb, dj, &cause);
 		if (dj->jr != NULL) {
 			dj->saved = store_cursor_load(d->store, dj->ds.path);
 			if (journal_start(dj->jr, dj->saved, &cause) == 0)
@@ -1014,8 +1020,8 @@ daemon_globs_cb(uv_timer_t *h)
 			memset(&g, 0, sizeof g);
 			if (glob(jc->logpaths[k], 0, NULL, &g) == 0) {
 				for (n = 0; n < g.gl_pathc; n++)
-					daemon_glob_add(d, g.gl_pathv[n],
-					    d->jails[i]);
+					daemon_glob_add(
+					    d, g.gl_pathv[n], d->jails[i]);
 			}
 			globfree(&g);
 		}
@@ -1030,8 +1036,8 @@ daemon_globs_arm(struct daemon *d)
 		return;
 	uv_timer_init(d->loop, &d->globs);
 	d->globs.data = d;
-	uv_timer_start(&d->globs, daemon_globs_cb, DAEMON_GLOB_MS,
-	    DAEMON_GLOB_MS);
+	uv_timer_start(
+	    &d->globs, daemon_globs_cb, DAEMON_GLOB_MS, DAEMON_GLOB_MS);
 	d->globs_on = 1;
 }
 
@@ -1051,8 +1057,8 @@ daemon_restore_one(const struct store_ban *sb, void *arg)
 	struct jail_ban b;
 
 	if (sb->end != 0 && sb->end <= ra->now) {
-		ra->expired = xreallocarray(ra->expired, ra->nexpired + 1,
-		    sizeof *ra->expired);
+		ra->expired = xreallocarray(
+		    ra->expired, ra->nexpired + 1, sizeof *ra->expired);
 		ra->expired[ra->nexpired++] = sb->id;
 		return 0;
 	}
@@ -1075,7 +1081,7 @@ daemon_restore_one(const struct store_ban *sb, void *arg)
 static int
 daemon_restore(struct daemon *d, char **cause)
 {
-	struct daemon_restore_arg ra = { d, time(NULL), NULL, 0 };
+	struct daemon_restore_arg ra = {d, time(NULL), NULL, 0};
 	size_t i;
 
 	if (store_ban_foreach_active(d->store, daemon_restore_one, &ra) != 0) {
@@ -1096,8 +1102,7 @@ daemon_restore(struct daemon *d, char **cause)
 
 /* Start every jail's actions and make them hold the jail's bans. */
 static int
-daemon_actions_start(struct daemon *d, struct jail **v, size_t n,
-    char **cause)
+daemon_actions_start(struct daemon *d, struct jail **v, size_t n, char **cause)
 {
 	size_t i;
 
@@ -1114,7 +1119,7 @@ static void
 daemon_signal_cb(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
-	struct conf_errors errs = { NULL, 0 };
+	struct conf_errors errs = {NULL, 0};
 	size_t i;
 
 	if (signum == SIGHUP) {
@@ -1164,8 +1169,8 @@ static int
 daemon_open(struct daemon *d, char **cause)
 {
 	const char *db = d->opts.db_path ? d->opts.db_path : d->config->db_path;
-	const char *sock = d->opts.socket_path ? d->opts.socket_path :
-	    d->config->socket_path;
+	const char *sock =
+	    d->opts.socket_path ? d->opts.socket_path : d->config->socket_path;
 	char *why = NULL;
 
 	if (strcmp(db, ":memory:") != 0)
@@ -1175,8 +1180,8 @@ daemon_open(struct daemon *d, char **cause)
 		free(why);
 		return -1;
 	}
-	d->ctl = ctl_create(d->loop, sock, daemon_ctl_group(d->config),
-	    ctl_cmd_table, d, &why);
+	d->ctl = ctl_create(
+	    d->loop, sock, daemon_ctl_group(d->config), ctl_cmd_table, d, &why);
 	if (d->ctl == NULL) {
 		xasprintf(cause, "control socket %s: %s", sock, why);
 		free(why);
@@ -1192,8 +1197,7 @@ daemon_open(struct daemon *d, char **cause)
 static int
 daemon_service_start(struct daemon *d, char **cause)
 {
-	const char *pf = d->opts.pidfile ? d->opts.pidfile :
-	    d->config->pidfile;
+	const char *pf = d->opts.pidfile ? d->opts.pidfile : d->config->pidfile;
 
 	if (pf == NULL && !d->opts.foreground)
 		pf = JAILD_RUNDIR "/jaild.pid";
@@ -1202,8 +1206,8 @@ daemon_service_start(struct daemon *d, char **cause)
 	if (pf != NULL && *pf != '\0' &&
 	    (d->pidfile = service_pidfile_create(pf, cause)) == NULL)
 		return -1;
-	d->metrics = metrics_create(d->loop, d, d->config->metrics_listen,
-	    cause);
+	d->metrics =
+	    metrics_create(d->loop, d, d->config->metrics_listen, cause);
 	return d->metrics == NULL ? -1 : 0;
 }
 
@@ -1255,8 +1259,8 @@ daemon_store_final(struct daemon *d)
 
 	if (d->nops > 0 && daemon_ops_commit(d) != 0) {
 		log_warnx("store: %zu writes could not be committed at stop "
-		    "(%s): their log lines will be read again", d->nops,
-		    store_errmsg(d->store));
+		          "(%s): their log lines will be read again",
+		    d->nops, store_errmsg(d->store));
 		for (i = 0; i < d->nops; i++)
 			free(d->ops[i].path);
 		d->nops = 0;
@@ -1327,8 +1331,8 @@ daemon_drain(uv_loop_t *loop)
 	uv_timer_t watchdog;
 
 	uv_timer_init(loop, &watchdog);
-	uv_timer_start(&watchdog, daemon_drain_timeout_cb,
-	    DAEMON_DRAIN_SECONDS * 1000, 0);
+	uv_timer_start(
+	    &watchdog, daemon_drain_timeout_cb, DAEMON_DRAIN_SECONDS * 1000, 0);
 	uv_unref((uv_handle_t *)&watchdog);
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&watchdog, daemon_close_cb);
@@ -1467,7 +1471,7 @@ static int
 daemon_str_same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) ||
-	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 /* Whether jail n's actions can be the running ones of jail o. */
@@ -1481,8 +1485,8 @@ daemon_actions_same(const struct jail *o, const struct jail *n)
 	    !daemon_str_same(o->conf->protocol, n->conf->protocol))
 		return 0;
 	for (i = 0; i < o->nactions; i++) {
-		if (!daemon_action_same(o->actions[i]->conf,
-		    n->actions[i]->conf))
+		if (!daemon_action_same(
+		        o->actions[i]->conf, n->actions[i]->conf))
 			return 0;
 	}
 	return 1;
@@ -1626,14 +1630,14 @@ daemon_reload(struct daemon *d, struct conf_errors *errs)
 	daemon_turn_flush(d);
 	daemon_sources_free(d);
 	daemon_jails_swap(d, v, n);
-	d->retired = xreallocarray(d->retired, d->nretired + 1,
-	    sizeof *d->retired);
+	d->retired =
+	    xreallocarray(d->retired, d->nretired + 1, sizeof *d->retired);
 	d->retired[d->nretired++] = d->config;
 	d->config = cf;
 	daemon_banq_rebuild(d);
 	daemon_sources_create(d);
 	log_info("reloaded: %zu jails, %zu sources", d->njails, d->nsources);
-	service_notifyf("READY=1\nSTATUS=%zu jails, %zu sources", d->njails,
-	    d->nsources);
+	service_notifyf(
+	    "READY=1\nSTATUS=%zu jails, %zu sources", d->njails, d->nsources);
 	return 0;
 }

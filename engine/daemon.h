@@ -66,8 +66,8 @@ const struct jail_ban *daemon_ban(struct daemon *, struct jail *j,
  */
 void daemon_flush(struct daemon *);
 /* Lift the ban of exactly a in j; by says who ("jailctl", "expired"). */
-int daemon_unban(struct daemon *, struct jail *j, const struct addr *a,
-    const char *by);
+int daemon_unban(
+    struct daemon *, struct jail *j, const struct addr *a, const char *by);
 /* Re-read the config; swapped in only if valid.  Bans are kept. */
 int daemon_reload(struct daemon *, struct conf_errors *errs);
 

@@ -14,8 +14,8 @@
 
 /* Compile a filter, prefixing any error with the jail's place. */
 static struct filter *
-jail_filter_create(const struct jail_conf *jc, const struct filter_conf *fc,
-    char **cause)
+jail_filter_create(
+    const struct jail_conf *jc, const struct filter_conf *fc, char **cause)
 {
 	struct filter *f;
 	char *why = NULL;
@@ -49,8 +49,8 @@ jail_actions_create(struct jail *j, uv_loop_t *loop, char **cause)
 static int
 jail_memory_conf(struct jail *j, char **cause)
 {
-	const char *v = config_var_get(j->conf->vars, j->conf->nvars,
-	    "ignoreself");
+	const char *v =
+	    config_var_get(j->conf->vars, j->conf->nvars, "ignoreself");
 	char buf[16];
 	size_t n;
 
@@ -81,8 +81,8 @@ jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 	if (j->filter == NULL)
 		goto fail;
 	if (jc->saturation_filter != NULL) {
-		j->sat_filter = jail_filter_create(jc, jc->saturation_filter,
-		    cause);
+		j->sat_filter =
+		    jail_filter_create(jc, jc->saturation_filter, cause);
 		if (j->sat_filter == NULL)
 			goto fail;
 	}
@@ -131,8 +131,8 @@ jail_ignores(const struct jail *j, const struct addr *a)
 
 /* Offer a line to the saturation filter; hostless matches only count. */
 static int
-jail_offer_saturation(struct jail *j, const char *line, size_t len,
-    time_t now, struct jail_event *ev)
+jail_offer_saturation(struct jail *j, const char *line, size_t len, time_t now,
+    struct jail_event *ev)
 {
 	struct filter_result r;
 
@@ -158,8 +158,9 @@ jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
 	j->stats.lines++;
 	v = filter_match(j->filter, line, len, now, &r);
 	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr))
-		return jail_offer_saturation(j, line, len, now, ev) ?
-		    JAIL_SATURATION : JAIL_NONE;
+		return jail_offer_saturation(j, line, len, now, ev)
+		           ? JAIL_SATURATION
+		           : JAIL_NONE;
 	j->stats.matched++;
 	ev->addr = r.addr;
 	ev->when = r.has_time ? r.when : now;
@@ -198,7 +199,7 @@ jail_find_prefix(const struct addr *key, void *value, void *arg)
 struct jail_ban *
 jail_ban_find(const struct jail *j, const struct addr *a)
 {
-	struct jail_find_arg fa = { a, NULL };
+	struct jail_find_arg fa = {a, NULL};
 
 	fa.found = addrmap_get(j->bans, a);
 	if (fa.found == NULL && j->nprefixes > 0)

@@ -84,16 +84,15 @@ struct jail_event {
  * Compile jc's filters and make (not start) its actions.  Errors name the
  * jail's file:line in *cause.
  */
-struct jail *jail_create(uv_loop_t *, const struct jail_conf *jc,
-    char **cause);
+struct jail *jail_create(uv_loop_t *, const struct jail_conf *jc, char **cause);
 void jail_free(struct jail *);
 
 /*
  * Offer one log line.  Pure apart from the jail's own counters: the
  * caller decides what a JAIL_BAN leads to.  now is the wall clock.
  */
-enum jail_verdict jail_offer_line(struct jail *, const char *line,
-    size_t len, time_t now, struct jail_event *ev);
+enum jail_verdict jail_offer_line(struct jail *, const char *line, size_t len,
+    time_t now, struct jail_event *ev);
 
 int jail_ignores(const struct jail *, const struct addr *);
 /* The ban covering a (itself, or a prefix containing it), or NULL. */
@@ -107,8 +106,8 @@ size_t jail_ban_count(const struct jail *);
 struct jail_ban **jail_ban_list(const struct jail *, size_t *n);
 
 /* Tell every action of the jail; b is borrowed. */
-void jail_actions_ban(struct jail *, const struct jail_ban *b,
-    const char *matches);
+void jail_actions_ban(
+    struct jail *, const struct jail_ban *b, const char *matches);
 void jail_actions_unban(struct jail *, const struct jail_ban *b);
 int jail_actions_start(struct jail *, char **cause);
 void jail_actions_stop(struct jail *);

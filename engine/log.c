@@ -42,7 +42,8 @@ log_escape(const char *src, size_t len, char *dst, size_t dstlen)
 		if (c >= 0x20 && c < 0x7f && c != '\\')
 			dst[o++] = (char)c;
 		else
-			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
+			o +=
+			    (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
 	}
 	dst[o] = '\0';
 }

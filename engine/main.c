@@ -17,11 +17,10 @@
 #define JAILD_CONFDIR "/etc/jaild"
 #endif
 
-static void __attribute__((noreturn))
-main_usage(void)
+static void __attribute__((noreturn)) main_usage(void)
 {
 	fprintf(stderr, "usage: jaild [-fnv] [-c confdir] [-S socket] "
-			"[-D database] [-p pidfile]\n");
+	                "[-D database] [-p pidfile]\n");
 	exit(2);
 }
 
@@ -41,7 +40,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon_opts opts;
-	struct conf_errors errs = { NULL, 0 };
+	struct conf_errors errs = {NULL, 0};
 	struct daemon *d;
 	char *cause = NULL;
 	int ch, check = 0, verbose = 0;
@@ -106,8 +105,7 @@ main(int argc, char **argv)
 		}
 		fatalx("%s", cause);
 	}
-	service_notifyf("READY=1\nMAINPID=%ld\nSTATUS=running",
-	    (long)getpid());
+	service_notifyf("READY=1\nMAINPID=%ld\nSTATUS=running", (long)getpid());
 	daemon_run(d);
 	service_notify("STOPPING=1");
 	daemon_free(d);

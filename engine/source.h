@@ -13,8 +13,8 @@
 struct source;
 
 /* Called once per complete line, without its '\n'; line is borrowed. */
-typedef void (*source_line_cb)(struct source *, const char *line,
-    size_t len, void *arg);
+typedef void (*source_line_cb)(
+    struct source *, const char *line, size_t len, void *arg);
 
 struct source_pos {
 	uint64_t inode;
@@ -36,8 +36,8 @@ struct source_stats {
  * until its newline.  Rotation (rename + create, copytruncate) and
  * truncation are followed; a missing file is waited for.
  */
-struct source *source_create(uv_loop_t *, const char *path,
-    source_line_cb cb, void *arg);
+struct source *source_create(
+    uv_loop_t *, const char *path, source_line_cb cb, void *arg);
 void source_free(struct source *);
 
 /*

@@ -56,8 +56,8 @@ typedef int (*store_ban_cb)(const struct store_ban *, void *arg);
 /* Every active ban, in start order; the callback returns non-zero to stop. */
 int store_ban_foreach_active(struct store *, store_ban_cb, void *arg);
 /* Every ban, active or not, of addr or of a prefix containing it. */
-int store_ban_foreach_history(struct store *, const struct addr *,
-    store_ban_cb, void *arg);
+int store_ban_foreach_history(
+    struct store *, const struct addr *, store_ban_cb, void *arg);
 /* How many bans addr had before (for bantime.increment). */
 int store_ban_count(struct store *, const struct addr *, const char *jail);
 

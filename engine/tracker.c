@@ -46,8 +46,8 @@ tracker_free(struct tracker *t)
 
 /* Count the failures of e no older than findtime before its newest one. */
 static int
-tracker_entry_count(const struct tracker *t, const struct tracker_entry *e,
-    time_t now)
+tracker_entry_count(
+    const struct tracker *t, const struct tracker_entry *e, time_t now)
 {
 	time_t floor = e->newest - t->findtime;
 	int i, count = 0;
@@ -70,7 +70,8 @@ tracker_add(struct tracker *t, const struct addr *a, time_t when, time_t now)
 		return 0;
 	e = addrmap_get(t->entries, a);
 	if (e == NULL) {
-		e = xcalloc(1, sizeof *e + (size_t)t->maxretry * sizeof(time_t));
+		e = xcalloc(
+		    1, sizeof *e + (size_t)t->maxretry * sizeof(time_t));
 		addrmap_put(t->entries, a, e);
 	}
 	e->times[e->head] = when;
@@ -105,7 +106,7 @@ tracker_expire_one(const struct addr *a, void *value, void *arg)
 void
 tracker_expire(struct tracker *t, time_t now)
 {
-	struct tracker_expire_arg x = { t, now };
+	struct tracker_expire_arg x = {t, now};
 
 	addrmap_foreach(t->entries, tracker_expire_one, &x);
 }

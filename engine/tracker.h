@@ -18,8 +18,8 @@ void tracker_free(struct tracker *);
  * counts for nothing.  Returns how many failures of a fall within findtime
  * of the newest one, this one included.
  */
-int tracker_add(struct tracker *, const struct addr *a, time_t when,
-    time_t now);
+int tracker_add(
+    struct tracker *, const struct addr *a, time_t when, time_t now);
 void tracker_forget(struct tracker *, const struct addr *a);
 /* Drop addresses whose newest failure is older than findtime. */
 void tracker_expire(struct tracker *, time_t now);

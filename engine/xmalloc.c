@@ -8,8 +8,7 @@
 #include "xmalloc.h"
 
 /* Report and abort: the one place libengine may end the process. */
-static void __attribute__((noreturn))
-xmalloc_die(size_t n)
+static void __attribute__((noreturn)) xmalloc_die(size_t n)
 {
 	fprintf(stderr, "jaild: out of memory allocating %zu bytes\n", n);
 	abort();

@@ -508,11 +508,37 @@ jailctl_print_status_all(const json_t *r)
 	jailctl_table_free(t);
 }
 
+/* Print the saturation response of a jail, or that it has none. */
+static void
+jailctl_print_saturation(const json_t *sat)
+{
+	char b[4][64], t[64], *would;
+	const char *mode = json_string_value(json_object_get(sat, "mode"));
+
+	if (mode == NULL || strcmp(mode, "off") == 0) {
+		printf("saturation  off (no saturation.filter)\n");
+		return;
+	}
+	printf(
+	    "saturation  %s signals (last %s), %s holders found, %s banned\n",
+	    jailctl_get(sat, "count", b[0], 64),
+	    jailctl_fmt_time(
+	        json_object_get(sat, "last"), "never", t, sizeof t),
+	    jailctl_get(sat, "holders_found", b[1], 64),
+	    jailctl_get(sat, "banned", b[2], 64));
+	would = jailctl_join(json_object_get(sat, "would_ban"));
+	jailctl_sanitize(would);
+	printf("            mode %s, %s episodes%s%s\n", mode,
+	    jailctl_get(sat, "episodes", b[3], 64),
+	    *would ? ", would ban " : "", would);
+	free(would);
+}
+
 /* Print the key/value part of one jail's status. */
 static void
 jailctl_print_jail_summary(const json_t *r)
 {
-	char b[6][64], t[64], *actions, *logpaths;
+	char b[6][64], *actions, *logpaths;
 	const json_t *sat = json_object_get(r, "saturation");
 
 	actions = jailctl_join(json_object_get(r, "actions"));
@@ -539,23 +565,7 @@ jailctl_print_jail_summary(const json_t *r)
 	    jailctl_get(r, "total_bans", b[0], 64),
 	    jailctl_get(r, "evicted", b[1], 64));
 	if (json_is_object(sat))
-		printf("saturation  %s signals (last %s), %s holders found, "
-		       "%s banned\n",
-		    jailctl_get(sat, "count", b[0], 64),
-		    jailctl_fmt_time(
-		        json_object_get(sat, "last"), "never", t, sizeof t),
-		    jailctl_get(sat, "holders_found", b[1], 64),
-		    jailctl_get(sat, "banned", b[2], 64));
-	if (json_is_object(sat)) {
-		char *would = jailctl_join(json_object_get(sat, "would_ban"));
-
-		jailctl_sanitize(would);
-		printf("            mode %s, %s episodes%s%s\n",
-		    jailctl_get(sat, "mode", b[3], 64),
-		    jailctl_get(sat, "episodes", b[4], 64),
-		    *would ? ", would ban " : "", would);
-		free(would);
-	}
+		jailctl_print_saturation(sat);
 	free(actions);
 	free(logpaths);
 }

@@ -4,6 +4,8 @@
 # reinstall keeps an edited config file (the new one goes to FILE.dist);
 # uninstall removes everything but the administrator's edits.
 set -u
+# Run make as a user would, not as a child of "make check" (no -w, no jobs).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 E2E_NAME=install

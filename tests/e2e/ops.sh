@@ -175,7 +175,7 @@ maxretry  2, findtime 10m, bantime 1h
 lines  2 read, 2 matched, 0 ignored
 failures  0 addresses counting, 2 in total
 bans  2 active, 2 in total, 0 evicted
-saturation  0 signals (last never), 0 holders found, 0 banned
+saturation  off (no saturation.filter)
 
 ADDR  SINCE  UNTIL  FAILURES  REASON
 203.0.113.7  DATE (REL)  DATE (REL)  2  failures

@@ -16,7 +16,7 @@ count_free(void *p)
 static struct addr
 host4(int i)
 {
-	struct addr a = { 0 };
+	struct addr a = {0};
 
 	a.family = AF_INET;
 	a.prefixlen = 32;

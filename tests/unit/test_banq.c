@@ -8,8 +8,8 @@ Test(banq, pops_in_end_order_only_when_due)
 {
 	struct banq *q = banq_create();
 	struct banq_entry e;
-	struct addr a = { 0 };
-	time_t ends[] = { 50, 10, 40, 20, 30, 10 };
+	struct addr a = {0};
+	time_t ends[] = {50, 10, 40, 20, 30, 10};
 	time_t last = 0;
 	size_t i;
 
@@ -33,7 +33,7 @@ Test(banq, random_order_stress)
 {
 	struct banq *q = banq_create();
 	struct banq_entry e;
-	struct addr a = { 0 };
+	struct addr a = {0};
 	time_t last = 0;
 	int i;
 

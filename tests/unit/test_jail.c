@@ -21,9 +21,9 @@ static struct fixture fx;
 
 /* Writable copies: the config structs hold char *, as config.c makes them. */
 static char fail_re[] = "\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? "
-			"did not issue MAIL/EXPN/VRFY/ETRN";
+                        "did not issue MAIL/EXPN/VRFY/ETRN";
 static char sat_re[] = "rejecting connections on daemon \\S+: \\d+ "
-		       "children, max \\d+";
+                       "children, max \\d+";
 static char test_conf[] = "test.conf", sat_conf[] = "sat.conf";
 static char idle_name[] = "idle", sat_name[] = "sat";
 static char jail_name[] = "sendmail", jail_file[] = "jails.d/sendmail.conf";
@@ -83,7 +83,8 @@ offer(const char *host, struct jail_event *ev)
 
 	snprintf(line, sizeof line,
 	    "Nov 27 00:00:00 mx sm-mta[1]: q1: x.example [%s] did not issue "
-	    "MAIL/EXPN/VRFY/ETRN during connection to IPv4", host);
+	    "MAIL/EXPN/VRFY/ETRN during connection to IPv4",
+	    host);
 	return jail_offer_line(fx.j, line, strlen(line), NOW, ev);
 }
 
@@ -125,8 +126,7 @@ Test(jail, ignoreip_is_never_counted, .init = setup, .fini = teardown)
 	cr_assert_eq(tracker_count(fx.j->tracker), 0);
 }
 
-Test(jail, banned_address_is_not_banned_again, .init = setup,
-    .fini = teardown)
+Test(jail, banned_address_is_not_banned_again, .init = setup, .fini = teardown)
 {
 	struct jail_event ev;
 	struct jail_ban b;
@@ -145,14 +145,14 @@ Test(jail, banned_address_is_not_banned_again, .init = setup,
 Test(jail, old_lines_cannot_ban, .init = setup, .fini = teardown)
 {
 	const char *line = "Nov 26 00:00:00 mx sm-mta[1]: q1: [203.0.113.9] "
-			   "did not issue MAIL/EXPN/VRFY/ETRN during "
-			   "connection to IPv4";
+	                   "did not issue MAIL/EXPN/VRFY/ETRN during "
+	                   "connection to IPv4";
 	struct jail_event ev;
 	int i;
 
 	for (i = 0; i < 5; i++)
-		cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW,
-				 &ev),
+		cr_assert_eq(
+		    jail_offer_line(fx.j, line, strlen(line), NOW, &ev),
 		    JAIL_OLD);
 	cr_assert_eq(fx.j->stats.matched, 5);
 }
@@ -160,7 +160,7 @@ Test(jail, old_lines_cannot_ban, .init = setup, .fini = teardown)
 Test(jail, saturation_line_is_counted, .init = setup, .fini = teardown)
 {
 	const char *line = "Nov 27 00:00:00 mx sm-mta[9]: rejecting "
-			   "connections on daemon IPv4: 15 children, max 15";
+	                   "connections on daemon IPv4: 15 children, max 15";
 	struct jail_event ev;
 
 	cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW, &ev),
@@ -172,12 +172,12 @@ Test(jail, saturation_line_is_counted, .init = setup, .fini = teardown)
 Test(jail, unmatched_line_is_nothing, .init = setup, .fini = teardown)
 {
 	const char *line = "Nov 27 00:00:00 mx sm-mta[1]: q1: [6.6.6.6] "
-			   "[bad] did not issue MAIL/EXPN/VRFY/ETRN during "
-			   "connection to IPv4";
+	                   "[bad] did not issue MAIL/EXPN/VRFY/ETRN during "
+	                   "connection to IPv4";
 	struct jail_event ev;
 
-	cr_assert_eq(jail_offer_line(fx.j, line, strlen(line), NOW, &ev),
-	    JAIL_NONE);
+	cr_assert_eq(
+	    jail_offer_line(fx.j, line, strlen(line), NOW, &ev), JAIL_NONE);
 	cr_assert_eq(fx.j->stats.lines, 1);
 	cr_assert_eq(fx.j->stats.matched, 0);
 }
