@@ -42,6 +42,18 @@ jail_actions_create(struct jail *j, uv_loop_t *loop, char **cause)
 			return -1;
 		j->nactions++;
 	}
+	if (jc->saturation_notify == NULL)
+		return 0;
+	j->notify = action_create(loop, jc->saturation_notify, jc, cause);
+	if (j->notify == NULL)
+		return -1;
+	if (j->notify->ops->notify == NULL) {
+		xasprintf(cause,
+		    "jail %s: saturation.notify: action %s "
+		    "cannot notify",
+		    jc->name, jc->saturation_notify->name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -106,6 +118,7 @@ jail_free(struct jail *j)
 	for (i = 0; i < j->nactions; i++)
 		action_free(j->actions[i]);
 	free(j->actions);
+	action_free(j->notify);
 	if (j->filter != NULL)
 		filter_unref(j->filter);
 	if (j->sat_filter != NULL)
@@ -229,7 +242,9 @@ jail_ban_add(struct jail *j, const struct jail_ban *b)
 void
 jail_ban_remove(struct jail *j, const struct addr *a)
 {
-	if (addrmap_del(j->bans, a) == 0 && !addr_is_host(a))
+	struct addr key = *a; /* a may point into the ban freed below */
+
+	if (addrmap_del(j->bans, &key) == 0 && !addr_is_host(&key))
 		j->nprefixes--;
 }
 
@@ -320,6 +335,8 @@ jail_actions_start(struct jail *j, char **cause)
 		if (j->actions[i]->ops->start(j->actions[i], cause) != 0)
 			return -1;
 	}
+	if (j->notify != NULL && j->notify->ops->start(j->notify, cause) != 0)
+		return -1;
 	return 0;
 }
 
@@ -330,6 +347,29 @@ jail_actions_stop(struct jail *j)
 
 	for (i = 0; i < j->nactions; i++)
 		j->actions[i]->ops->stop(j->actions[i]);
+	if (j->notify != NULL)
+		j->notify->ops->stop(j->notify);
+}
+
+void
+jail_notify(struct jail *j, const struct action_ban *b)
+{
+	if (j->notify != NULL)
+		j->notify->ops->notify(j->notify, b);
+}
+
+void
+jail_notify_handover(struct jail *o, struct jail *n)
+{
+	char *cause = NULL;
+
+	if (o->notify != NULL)
+		o->notify->ops->stop(o->notify);
+	if (n->notify != NULL &&
+	    n->notify->ops->start(n->notify, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
 }
 
 void

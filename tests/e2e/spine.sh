@@ -103,4 +103,11 @@ kill -HUP "$E2E_PID"
 sleep 0.3
 e2e_banned mail 198.51.100.0/24 || e2e_fail "SIGHUP lost bans"
 
+# unban --all lifts every ban of the jail, prefixes too.
+jc unban --all mail >/dev/null || e2e_fail "unban --all failed"
+jcj list mail | jq -e '.bans | length == 0' >/dev/null ||
+	e2e_fail "bans left after unban --all: $(jcj list mail)"
+e2e_wait 5 "prefix unbanned" grep -q "^unban mail 198.51.100.0/24" "$REC" ||
+	e2e_fail "unban --all did not run the action for the prefix"
+
 e2e_done

@@ -202,3 +202,20 @@ Test(jail, ban_list_is_sorted_and_find_sees_prefixes, .init = setup,
 	cr_assert_not_null(jail_ban_find(fx.j, &probe));
 	cr_assert_null(jail_ban_get(fx.j, &probe));
 }
+
+Test(jail, remove_through_the_bans_own_address, .init = setup,
+    .fini = teardown)
+{
+	struct jail_ban b, *in;
+	struct addr probe;
+
+	memset(&b, 0, sizeof b);
+	addr_parse("198.51.100.0/24", &b.addr);
+	in = jail_ban_add(fx.j, &b);
+	cr_assert_eq(fx.j->nprefixes, 1);
+	/* The key lives in the ban that removal frees. */
+	jail_ban_remove(fx.j, &in->addr);
+	cr_assert_eq(fx.j->nprefixes, 0);
+	addr_parse("198.51.100.9", &probe);
+	cr_assert_null(jail_ban_find(fx.j, &probe));
+}
