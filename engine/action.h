@@ -37,6 +37,11 @@ struct action_ops {
 	void (*restore)(struct action *, const struct action_ban *, size_t n);
 	/* End of a loop turn: send what was queued (one batch). */
 	void (*flush)(struct action *);
+	/*
+	 * Report a saturation episode (actionnotify); not retried.  NULL
+	 * for an action that cannot notify (the native nftables one).
+	 */
+	void (*notify)(struct action *, const struct action_ban *);
 	void (*free)(struct action *);
 };
 
@@ -45,6 +50,7 @@ struct action_stats {
 	uint64_t unbans;
 	uint64_t failures; /* commands that failed or timed out */
 	uint64_t evicted; /* sockets destroyed (native evict) */
+	uint64_t notifies; /* actionnotify commands that succeeded */
 };
 
 struct action {

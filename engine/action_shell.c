@@ -85,11 +85,12 @@ enum action_shell_kind {
 	ACTION_SHELL_START,
 	ACTION_SHELL_STOP,
 	ACTION_SHELL_BAN,
-	ACTION_SHELL_UNBAN
+	ACTION_SHELL_UNBAN,
+	ACTION_SHELL_NOTIFY /* a saturation episode: run once, not retried */
 };
 
 static const char *action_shell_kinds[] = {
-    "actionstart", "actionstop", "actionban", "actionunban"};
+    "actionstart", "actionstop", "actionban", "actionunban", "actionnotify"};
 
 struct action_shell_run;
 
@@ -594,6 +595,8 @@ action_shell_attempt_done(
 			a->stats.bans++;
 		else if (job->kind == ACTION_SHELL_UNBAN)
 			a->stats.unbans++;
+		else if (job->kind == ACTION_SHELL_NOTIFY)
+			a->stats.notifies++;
 		log_debug("jail %s: action %s: %s done", sh->a->jail->name,
 		    a->conf->name, job->what);
 		action_shell_job_free(job);
@@ -870,6 +873,22 @@ action_shell_next(struct action_shell *sh)
 	}
 }
 
+/*
+ * The key a job of kind runs: an action file written before notify
+ * existed has no actionnotify, and its actionban (mail, log, webhook) is
+ * then the best report there is.  An empty actionnotify disables it.
+ */
+static const char *
+action_shell_key(const struct action_conf *ac, enum action_shell_kind kind)
+{
+	const char *key = action_shell_kinds[kind];
+
+	if (kind == ACTION_SHELL_NOTIFY &&
+	    action_shell_var(ac, key, strlen(key)) == NULL)
+		return action_shell_kinds[ACTION_SHELL_BAN];
+	return key;
+}
+
 /* Render key for b and queue it; -1 with *cause if it cannot render. */
 static int
 action_shell_queue(struct action *a, enum action_shell_kind kind,
@@ -880,7 +899,7 @@ action_shell_queue(struct action *a, enum action_shell_kind kind,
 	char ip[ADDR_STRLEN], *cmd;
 
 	cmd = action_shell_render(
-	    a->conf, a->jail, action_shell_kinds[kind], b, cause);
+	    a->conf, a->jail, action_shell_key(a->conf, kind), b, cause);
 	if (cmd == NULL)
 		return -1;
 	if (*cmd == '\0') {
@@ -947,6 +966,13 @@ action_shell_unban(struct action *a, const struct action_ban *b)
 	action_shell_queue_log(a, ACTION_SHELL_UNBAN, b);
 }
 
+/* Queue actionnotify (or actionban) for a saturation episode, run once. */
+static void
+action_shell_notify(struct action *a, const struct action_ban *b)
+{
+	action_shell_queue_log(a, ACTION_SHELL_NOTIFY, b);
+}
+
 /* Run actionban for every active ban, as fail2ban does at start. */
 static void
 action_shell_restore(struct action *a, const struct action_ban *v, size_t n)
@@ -992,6 +1018,7 @@ const struct action_ops action_shell_ops = {
     .unban = action_shell_unban,
     .restore = action_shell_restore,
     .flush = action_shell_flush,
+    .notify = action_shell_notify,
     .free = action_shell_free,
 };
 
@@ -1000,7 +1027,7 @@ static int
 action_shell_check(const struct action *a, char **cause)
 {
 	static const char *keys[] = {"actionstart", "actionstop", "actioncheck",
-	    "actionban", "actionunban"};
+	    "actionban", "actionunban", "actionnotify"};
 	struct action_ban b;
 	char *cmd;
 	size_t i;

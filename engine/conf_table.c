@@ -107,7 +107,8 @@ const struct conf_table_entry conf_table[] = {
         "ban: ban and evict the slot-holders; report: only log and "
         "show them in jailctl status."},
     {"saturation.notify", CONF_TABLE_NAME_REF, J, 0, 0, NULL,
-        "Action run once per saturation episode, e.g. mail[dest=root]."},
+        "Action run once per saturation episode (its actionnotify), "
+        "e.g. mail[dest=root]."},
     {"saturation.notify_interval", CONF_TABLE_DURATION, J, 0, YEAR, "10m",
         "Least time between two saturation notifications."},
     {"subnet.threshold", CONF_TABLE_INT, J, 0, 1000000, "0",
@@ -157,6 +158,9 @@ const struct conf_table_entry conf_table[] = {
         "Shell commands that ban <ip>."},
     {"actionunban", CONF_TABLE_STRING, A, 0, 0, NULL,
         "Shell commands that lift the ban of <ip>."},
+    {"actionnotify", CONF_TABLE_STRING, A, 0, 0, NULL,
+        "Shell commands run as saturation.notify, once per episode "
+        "(default: actionban)."},
 };
 const size_t conf_table_n = sizeof conf_table / sizeof conf_table[0];
 

@@ -1324,6 +1324,7 @@ config_jail_free(struct jail_conf *jc)
 	for (i = 0; i < jc->nactions; i++)
 		config_action_free(jc->actions[i]);
 	free(jc->actions);
+	config_action_free(jc->saturation_notify);
 	for (i = 0; i < jc->nlogpaths; i++)
 		free(jc->logpaths[i]);
 	free(jc->logpaths);
@@ -1557,6 +1558,49 @@ out:
 }
 
 /*
+ * Load the one action saturation.notify names (an empty value unsets it),
+ * exactly as an action of the jail; NULL if unset or after an error.
+ */
+static struct action_conf *
+config_jail_notify(struct config_load *L, struct config_ctx *c,
+    const struct config_sect *js, const struct jail_conf *jc)
+{
+	const struct config_ent *e;
+	struct config_ent tmp;
+	struct config_ref ref;
+	struct action_conf *ac = NULL;
+	char *v = NULL, *cause = NULL;
+
+	memset(&tmp, 0, sizeof tmp);
+	e = config_jail_ent(c->st, js, "saturation.notify", &tmp);
+	if (e == NULL ||
+	    (v = config_value(c, js->name, "saturation.notify", e)) == NULL ||
+	    *config_trim(v) == '\0')
+		goto out;
+	if (config_ref_parse_one(config_trim(v), &ref, &cause) != 0) {
+		config_error(
+		    L->errs, e->file, e->line, "saturation.notify: %s", cause);
+		free(cause);
+		goto out;
+	}
+	ac = config_action_load(L, jc, &ref, e->file, e->line);
+	if (ac != NULL && ac->native != NULL) {
+		/* A firewall action has nothing to tell a person with. */
+		config_error(L->errs, e->file, e->line,
+		    "saturation.notify: native action '%s' cannot notify",
+		    ref.name);
+		config_action_free(ac);
+		ac = NULL;
+	}
+	config_ref_clear(&ref);
+out:
+	free(v);
+	free(tmp.key);
+	free(tmp.value);
+	return ac;
+}
+
+/*
  * Decide whether jail js is enabled, reporting nothing: as in fail2ban, a
  * disabled jail's other values are neither interpolated nor checked (an
  * undefined %(key)s there is no error).  A bad "enabled" counts as enabled
@@ -1633,6 +1677,7 @@ config_jail_load(struct config_load *L, struct config_store *st,
 	jc->saturation_filter =
 	    config_jail_filter(L, &c, js, "saturation.filter");
 	config_jail_actions(L, &c, js, jc);
+	jc->saturation_notify = config_jail_notify(L, &c, js, jc);
 	if (jc->nlogpaths == 0 &&
 	    (jc->backend == NULL || strcmp(jc->backend, "systemd") != 0))
 		config_error(L->errs, js->file, js->line,

@@ -61,6 +61,8 @@ struct jail_conf {
 	    *saturation_filter; /* "saturation.filter", or NULL */
 	struct action_conf **actions;
 	size_t nactions;
+	/* "saturation.notify": run once per saturation episode, or NULL. */
+	struct action_conf *saturation_notify;
 	char **logpaths; /* as written: may hold globs; "-" is stdin */
 	size_t nlogpaths;
 	char *backend; /* "auto", "polling", "systemd" */

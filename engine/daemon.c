@@ -1505,6 +1505,7 @@ daemon_actions_move(struct jail *o, struct jail *n)
 	n->actions = o->actions;
 	o->actions = NULL;
 	o->nactions = 0;
+	jail_notify_handover(o, n);
 }
 
 /* Move o's bans and counters into its successor n. */

@@ -44,6 +44,8 @@ struct jail_stats {
 	uint64_t sat_episodes; /* runs of saturation lines (saturation.c) */
 	size_t sat_nwould; /* report mode: last holders it would ban */
 	struct addr sat_would[JAIL_SAT_WOULD_MAX];
+	time_t sat_notify_last; /* last saturation.notify run, or 0 */
+	uint64_t sat_notified; /* saturation.notify runs */
 };
 
 struct jail {
@@ -59,6 +61,8 @@ struct jail {
 	struct tracker *tracker;
 	struct action **actions;
 	size_t nactions;
+	/* saturation.notify: started and stopped with the actions, or NULL */
+	struct action *notify;
 	struct addrmap *bans; /* host and prefix bans, by address */
 	size_t nprefixes; /* how many of them are prefixes */
 	struct jail_stats stats;
@@ -113,6 +117,13 @@ int jail_actions_start(struct jail *, char **cause);
 void jail_actions_stop(struct jail *);
 void jail_actions_flush(struct jail *);
 void jail_actions_restore(struct jail *);
+/* Run the saturation.notify action, if any, for episode b. */
+void jail_notify(struct jail *, const struct action_ban *b);
+/*
+ * At a reload that hands o's running actions to successor n: stop o's
+ * notify action and start n's (it may have changed).
+ */
+void jail_notify_handover(struct jail *o, struct jail *n);
 /* Fill an action_ban from a jail ban. */
 void jail_ban_describe(const struct jail *, const struct jail_ban *b,
     const char *matches, struct action_ban *out);

@@ -23,6 +23,8 @@
 #define SATURATION_RESCAN_SLACK_MS 100
 /* A bound on the looks of one episode, whatever happens. */
 #define SATURATION_RESCAN_MAX 200
+/* Holders listed one by one in a notify report; the rest are counted. */
+#define SATURATION_REPORT_MAX 50
 
 struct saturation {
 	struct daemon *d;
@@ -34,6 +36,7 @@ struct saturation {
 	time_t episode_last; /* last line of the current episode, or 0 */
 	time_t watch_until; /* look again until then */
 	unsigned rescans;
+	int notified; /* saturation.notify was decided for this episode */
 	char *line; /* the last saturation line, for the ban's matches */
 };
 
@@ -427,6 +430,97 @@ saturation_ban(struct saturation *s, const struct saturation_verdict *v)
 	free(addrs);
 }
 
+/* What became of holder h: banned, spared, or only reported. */
+static const char *
+saturation_fate(const struct saturation *s, const struct saturation_holder *h)
+{
+	if (s->opts.mode == SATURATION_REPORT)
+		return "would ban (saturation.mode = report)";
+	if (jail_ban_find(s->j, &h->addr) != NULL)
+		return "banned";
+	return "not banned (ignored or failed)";
+}
+
+/*
+ * The plain-text report a notify action gets as <matches>: the line, the
+ * mode, then one holder a line.  note says why no holders were looked for.
+ */
+static char *
+saturation_report(const struct saturation *s,
+    const struct saturation_verdict *v, const char *note)
+{
+	char *out, *tmp, text[ADDR_STRLEN];
+	size_t i;
+
+	xasprintf(&out, "jail %s: saturation: %s\nmode %s, %zu holders found",
+	    s->j->name, s->line != NULL ? s->line : "",
+	    s->opts.mode == SATURATION_REPORT ? "report" : "ban", v->nholders);
+	if (note != NULL) {
+		xasprintf(&tmp, "%s (%s)", out, note);
+		free(out);
+		out = tmp;
+	}
+	for (i = 0; i < v->nholders && i < SATURATION_REPORT_MAX; i++) {
+		addr_format(&v->holders[i].addr, text, sizeof text);
+		xasprintf(&tmp, "%s\n%s: %u idle connections, %s", out, text,
+		    v->holders[i].conns, saturation_fate(s, &v->holders[i]));
+		free(out);
+		out = tmp;
+	}
+	if (v->nholders > SATURATION_REPORT_MAX) {
+		xasprintf(&tmp, "%s\n... and %zu more", out,
+		    v->nholders - SATURATION_REPORT_MAX);
+		free(out);
+		out = tmp;
+	}
+	return out;
+}
+
+/*
+ * Run the jail's saturation.notify action for this episode, once, and at
+ * most once per notify_interval per jail (the time is kept in the jail's
+ * stats, which outlive a reload).  The address is the first holder, or
+ * 0.0.0.0/0 when none was found; failures is the number of holders.
+ */
+static void
+saturation_notify(struct saturation *s, const struct saturation_verdict *v,
+    const char *note, time_t now)
+{
+	struct jail *j = s->j;
+	struct action_ban ab;
+	char *report;
+
+	if (j->notify == NULL || s->notified)
+		return;
+	s->notified = 1;
+	if (j->stats.sat_notify_last != 0 &&
+	    now - j->stats.sat_notify_last < s->opts.notify_interval) {
+		log_info("jail %s: saturation: no notify, the last was %llds "
+		         "ago (notify_interval %llds)",
+		    j->name, (long long)(now - j->stats.sat_notify_last),
+		    (long long)s->opts.notify_interval);
+		return;
+	}
+	j->stats.sat_notify_last = now;
+	j->stats.sat_notified++;
+	log_info("jail %s: saturation: notify through action %s (%zu holders)",
+	    j->name, j->notify->conf->name, v->nholders);
+	memset(&ab, 0, sizeof ab);
+	ab.jail = j->name;
+	if (v->nholders > 0)
+		ab.addr = v->holders[0].addr;
+	else
+		addr_parse("0.0.0.0/0", &ab.addr);
+	ab.start = now;
+	ab.end =
+	    j->conf->bantime == DURATION_FOREVER ? 0 : now + j->conf->bantime;
+	ab.failures = (int)v->nholders;
+	ab.reason = "saturation";
+	ab.matches = report = saturation_report(s, v, note);
+	jail_notify(j, &ab);
+	free(report);
+}
+
 static void saturation_timer_cb(uv_timer_t *);
 
 /* Look at the sockets, act on the holders, and arm the next look. */
@@ -443,6 +537,8 @@ saturation_scan(struct saturation *s, time_t now)
 	if (sockdiag_foreach(AF_UNSPEC, s->lports, s->nlports,
 	        saturation_list_cb, &l, &cause) != 0) {
 		log_warnx("jail %s: saturation: %s", s->j->name, cause);
+		memset(&v, 0, sizeof v);
+		saturation_notify(s, &v, "cannot list the sockets", now);
 		free(cause);
 		free(l.v);
 		return;
@@ -466,6 +562,9 @@ saturation_scan(struct saturation *s, time_t now)
 		s->rescans++;
 		uv_timer_start(&s->timer, saturation_timer_cb, delay, 0);
 	}
+	/* Tell once holders are known, or when no look is left to find any. */
+	if (v.nholders > 0 || !uv_is_active((uv_handle_t *)&s->timer))
+		saturation_notify(s, &v, NULL, now);
 	free(v.holders);
 	free(l.v);
 }
@@ -480,6 +579,7 @@ void
 saturation_signal(uv_loop_t *loop, struct daemon *d, struct jail *j,
     const char *line, size_t len, time_t now)
 {
+	struct saturation_verdict none;
 	struct saturation *s;
 	int64_t watch;
 
@@ -490,14 +590,19 @@ saturation_signal(uv_loop_t *loop, struct daemon *d, struct jail *j,
 	    now - s->episode_last > SATURATION_EPISODE_GAP) {
 		j->stats.sat_episodes++;
 		s->rescans = 0;
+		s->notified = 0;
 		log_info("jail %s: saturation episode %llu begins", j->name,
 		    (unsigned long long)j->stats.sat_episodes);
 	}
 	s->episode_last = now;
 	free(s->line);
 	s->line = xstrndup(line, len);
-	if (s->nlports == 0)
+	if (s->nlports == 0) {
+		memset(&none, 0, sizeof none);
+		saturation_notify(
+		    s, &none, "no holders looked for: see the log", now);
 		return;
+	}
 	watch = 3 * (int64_t)(s->opts.idle_ms / 1000);
 	s->watch_until =
 	    now + (watch > SATURATION_WATCH_MIN ? watch : SATURATION_WATCH_MIN);

@@ -4,7 +4,9 @@
 # from 10.66.0.10, an honest talking client from 10.66.0.11 and an idle one
 # from ignoreip 10.66.0.12.  A saturation line in report mode lists whom it
 # would ban and bans no one; in ban mode it bans the idle source (reason
-# "saturation"), evicts its sockets, and spares the others.
+# "saturation"), evicts its sockets, and spares the others.  The
+# saturation.notify action runs once per episode, in report mode too, and
+# at most once per saturation.notify_interval, across a reload.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || e2e_skip "not root (needs a network namespace)"
@@ -82,6 +84,8 @@ ignoreip = 127.0.0.0/8 10.66.0.12
 ignoreself = false
 saturation.idle = 1s
 saturation.mode = report
+saturation.notify = record[file="$T/notify.log"]
+saturation.notify_interval = 1h
 EOC
 "$JAILD" -n -c "$CONF" >/dev/null || e2e_fail "jaild -n refuses the config"
 cat >"$T/jaild-ns" <<EOC
@@ -111,6 +115,14 @@ e2e_wait 10 "report lists 10.66.0.10" sh -c \
 jcj status mail | jq -e '.saturation.mode == "report" and .saturation.episodes == 1 and .saturation.banned == 0 and (.banned | length) == 0' \
     >/dev/null || e2e_fail "report mode banned: $(jcj status mail | jq -c .)"
 [ "$(conns_from 10.66.0.10)" = 3 ] || e2e_fail "report mode evicted"
+# A second line 1 s later is the same episode: still one notify.
+sleep 1
+sat_line
+e2e_wait 10 "report mode notifies" grep -q "^notify mail 1$" "$T/notify.log" ||
+	e2e_fail "no notify in report mode: $(cat "$T/notify.log" 2>&1)"
+e2e_wait 10 "second line read" sh -c \
+    "'$JAILCTL' -S '$SOCK' -j status mail | jq -e '.saturation.count == 2'" ||
+	e2e_fail "second line: $(jcj status mail | jq -c .saturation)"
 
 sed -i 's/^saturation.mode = report/saturation.mode = ban/' "$CONF/jails.d/mail.conf"
 jc reload >/dev/null || e2e_fail "reload to ban mode"
@@ -130,4 +142,10 @@ e2e_wait 5 "record action" grep -q "^ban mail 10.66.0.10" "$T/record.log" ||
 jcj status mail | jq -e '.saturation.banned == 1 and .saturation.mode == "ban"' \
     >/dev/null || e2e_fail "status: $(jcj status mail | jq -c .saturation)"
 jc status mail | grep -q "mode ban, 2 episodes" || e2e_fail "human status: $(jc status mail | grep -A1 saturation)"
+# The ban-mode episode came within notify_interval (1h): no second notify.
+e2e_wait 10 "notify rate-limited" grep -q "saturation: no notify, the last was" "$T/jaild.log" ||
+	e2e_fail "the second episode was not rate-limited"
+[ "$(grep -c '^notify ' "$T/notify.log")" = 1 ] ||
+	e2e_fail "notify lines: $(cat "$T/notify.log")"
+grep -q '^notify' "$T/record.log" && e2e_fail "notify ran the jail's action"
 e2e_done

@@ -393,6 +393,7 @@ Test(action, nftables_native_dispatched)
 	f.a = action_create(&f.loop, &f.ac, &f.jc, &cause);
 	cr_assert_not_null(f.a, "%s", cause);
 	cr_assert_eq(f.a->ops, &action_nft_ops);
+	cr_assert_null(f.a->ops->notify, "the native action cannot notify");
 	action_free(f.a);
 	f.a = NULL;
 	free(f.ac.native);
@@ -716,7 +717,7 @@ Test(action, shipped_files_render)
 	static const char *files[] = {
 	    "record", "log", "ipset", "ipfw", "pf", "mail", "webhook"};
 	static const char *keys[] = {"actionstart", "actionstop", "actioncheck",
-	    "actionban", "actionunban"};
+	    "actionban", "actionunban", "actionnotify"};
 	struct fx f;
 	struct action_ban b;
 	char *cmd;
@@ -807,5 +808,182 @@ Test(action, free_kills_running_command)
 		uv_run(&f.loop, UV_RUN_NOWAIT);
 	cr_assert_eq(action_shell_pending(f.a), 1);
 	/* fx_fini frees the action, then the loop must wind down. */
+	fx_fini(&f);
+}
+
+/* A saturation episode as saturation.c describes it to notify. */
+static void
+fx_episode(
+    struct action_ban *b, const char *first, int holders, const char *report)
+{
+	fx_ban(b, first, report);
+	b->failures = holders;
+	b->reason = "saturation";
+}
+
+Test(action, notify_renders_actionnotify)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionban", "echo ban <ip> >> @D/log");
+	fx_setdir(
+	    &f, "actionnotify", "echo notify <name> <ip> <failures> >> @D/log");
+	fx_create(&f);
+	cr_assert_not_null(f.a->ops->notify);
+	fx_episode(&b, "10.66.0.10", 3, "report");
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "log");
+	cr_assert_str_eq(got, "notify sendmail 10.66.0.10 3\n");
+	free(got);
+	cr_assert_eq(f.a->stats.notifies, 1);
+	cr_assert_eq(f.a->stats.bans, 0, "a notify is not a ban");
+	fx_fini(&f);
+}
+
+Test(action, notify_falls_back_to_actionban)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionban", "echo ban <ip> <failures> >> @D/log");
+	fx_create(&f);
+	/* No holder found: the episode is described as 0.0.0.0/0. */
+	fx_episode(&b, "0.0.0.0/0", 0, "report");
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "log");
+	cr_assert_str_eq(got, "ban 0.0.0.0/0 0\n");
+	free(got);
+	cr_assert_eq(f.a->stats.notifies, 1);
+	fx_fini(&f);
+}
+
+Test(action, notify_empty_actionnotify_runs_nothing)
+{
+	struct fx f;
+	struct action_ban b;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionban", "echo ban >> @D/log");
+	fx_set(&f, "actionnotify", "");
+	fx_create(&f);
+	fx_episode(&b, "10.66.0.10", 1, "report");
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(action_shell_pending(f.a), 0);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	cr_assert(!fx_exists(f.dir, "log"));
+	fx_fini(&f);
+}
+
+Test(action, notify_failure_not_retried)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionnotify", "echo try >> @D/tries; exit 1");
+	fx_create(&f);
+	fx_episode(&b, "10.66.0.10", 2, "report");
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "tries");
+	cr_assert_str_eq(got, "try\n", "a failed notify ran again");
+	free(got);
+	cr_assert_eq(f.a->stats.failures, 1);
+	cr_assert_eq(f.a->stats.notifies, 0);
+	fx_fini(&f);
+}
+
+/* The report holds the log's saturation line: it must stay text. */
+Test(action, notify_hostile_report_never_runs)
+{
+	static const char *evil[] = {"$(touch @D/X)", "`touch @D/X`",
+	    "; touch @D/X", "\ntouch @D/X\n", "' ; touch @D/X; '",
+	    "\" ; touch @D/X; \"", "a'\"'\"$(touch @D/X)"};
+	struct fx f;
+	struct action_ban b;
+	char *m, *got, *want;
+	size_t i;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionnotify",
+	    ": \"$(printf %s <matches>)\" `echo <matches>`; "
+	    "printf '%s|' <matches> \"<matches>\" '<matches>' >> @D/log");
+	fx_create(&f);
+	for (i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+		m = fx_subst(evil[i], f.dir);
+		fx_episode(&b, "10.66.0.10", 1, m);
+		f.a->ops->notify(f.a, &b);
+		cr_assert_eq(fx_drain(&f, 20000), 0);
+		cr_assert(!fx_exists(f.dir, "X"), "ran: %s", m);
+		got = fx_read(f.dir, "log");
+		xasprintf(&want, "%s|%s|%s|", m, m, m);
+		cr_assert_str_eq(got, want, "value %s", m);
+		free(want);
+		free(got);
+		fx_unlink(f.dir, "log");
+		free(m);
+	}
+	cr_assert_eq(f.a->stats.notifies, sizeof evil / sizeof evil[0]);
+	fx_fini(&f);
+}
+
+Test(action, record_file_notify_line)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got, *file;
+
+	fx_init(&f, 10);
+	fx_load(&f, "record");
+	xasprintf(&file, "%s/record.log", f.dir);
+	fx_set(&f, "file", file);
+	free(file);
+	fx_create(&f);
+	fx_episode(&b, "10.66.0.10", 3, "x; touch /tmp/never");
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "record.log");
+	cr_assert_str_eq(got, "notify sendmail 3\n");
+	free(got);
+	fx_fini(&f);
+}
+
+Test(action, mail_file_notify_report)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got, *mc, *m;
+	const char *report =
+	    "jail sendmail: saturation: sm-mta[1]: rejecting connections on "
+	    "daemon IPv4: 15 children, max 15 $(touch @D/X)\n"
+	    "mode ban, 1 holders found\n"
+	    "10.66.0.10: 3 idle connections, banned";
+
+	fx_init(&f, 10);
+	fx_load(&f, "mail");
+	mc = fx_subst("cat > @D/mail", f.dir);
+	fx_set(&f, "mailcmd", mc);
+	free(mc);
+	fx_create(&f);
+	m = fx_subst(report, f.dir);
+	fx_episode(&b, "10.66.0.10", 1, m);
+	f.a->ops->notify(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	cr_assert(!fx_exists(f.dir, "X"));
+	got = fx_read(f.dir, "mail");
+	cr_assert_not_null(
+	    strstr(got, "Subject: [jaild] sendmail: saturation\n"), "%s", got);
+	cr_assert_not_null(strstr(got, "To: root\n"), "%s", got);
+	cr_assert_not_null(strstr(got, m), "%s", got);
+	free(got);
+	free(m);
 	fx_fini(&f);
 }

@@ -320,6 +320,59 @@ Test(config, native_action_and_saturation_filter)
 	config_free(cfg);
 }
 
+Test(config, saturation_notify_loads_like_an_action)
+{
+	struct config *cfg;
+	struct jail_conf *j;
+
+	config_test_base("[test]\nenabled = true\nlogpath = /l\n"
+	                 "saturation.notify = mail[dest=ops]\n"
+	                 "[other]\nenabled = true\nlogpath = /l\n"
+	                 "filter = test\n");
+	config_test_put("actions/mail.conf",
+	    "[Definition]\nactionnotify = echo <dest> <name>\n"
+	    "[Init]\ndest = root\n");
+	cfg = config_load(cdir, &errs);
+	cr_assert_not_null(cfg, "%s", errs.n ? errs.msgs[0] : "");
+	j = config_jail_find(cfg, "test");
+	cr_assert_not_null(j->saturation_notify);
+	cr_assert_str_eq(j->saturation_notify->name, "mail");
+	cr_assert_eq(j->saturation_notify->line, 4);
+	cr_assert_null(j->saturation_notify->native);
+	cr_assert_str_eq(config_var_get(j->saturation_notify->vars,
+	                     j->saturation_notify->nvars, "dest"),
+	    "ops");
+	cr_assert_str_eq(config_var_get(j->saturation_notify->vars,
+	                     j->saturation_notify->nvars, "name"),
+	    "test");
+	/* It is not one of the jail's ban actions. */
+	cr_assert_eq(j->nactions, 1);
+	cr_assert_str_eq(j->actions[0]->name, "record");
+	cr_assert_null(config_jail_find(cfg, "other")->saturation_notify);
+	config_free(cfg);
+}
+
+Test(config, error_saturation_notify_missing_or_native)
+{
+	config_test_base("[test]\nenabled = 1\nlogpath = /l\n"
+	                 "saturation.notify = nomail[dest=x]\n"
+	                 "[t2]\nenabled = 1\nlogpath = /l\nfilter = test\n"
+	                 "saturation.notify = nft\n"
+	                 "[t3]\nenabled = 1\nlogpath = /l\nfilter = test\n"
+	                 "saturation.notify = record mail\n"
+	                 "[t4]\nenabled = 0\nsaturation.notify = nope\n");
+	config_test_put(
+	    "actions/nft.conf", "[Definition]\nnative = nftables\n");
+	config_test_fails();
+	config_test_has("/jails.d/a.conf:4: action 'nomail' not found in "
+	                "CONFDIR/actions");
+	config_test_has("/jails.d/a.conf:9: saturation.notify: native action "
+	                "'nft' cannot notify");
+	config_test_has("/jails.d/a.conf:14: saturation.notify: one name "
+	                "expected in 'record mail'");
+	cr_assert_eq(errs.n, 3, "a disabled jail's notify is not loaded");
+}
+
 Test(config, error_bad_values_name_file_line)
 {
 	config_test_base("[test]\n"

@@ -12,10 +12,15 @@
 #include <netinet/tcp.h>
 
 #include <criterion/criterion.h>
+#include <uv.h>
 
+#include "action.h"
+#include "action_shell.h"
 #include "addr.h"
+#include "jail.h"
 #include "saturation.h"
 #include "sockdiag.h"
+#include "xmalloc.h"
 
 #define TEST_SAT_PORT 2525
 #define TEST_SAT_MAX 64
@@ -376,4 +381,243 @@ Test(saturation, real_sockets_idle_holder_found_busy_client_spared)
 		close(a[i]);
 	}
 	close(lfd);
+}
+
+/*
+ * A report-mode jail on a port no one listens on, whose saturation.notify
+ * is a shell action appending "notify <name> <failures>" to dir/log.
+ */
+struct test_sat_fx {
+	uv_loop_t loop;
+	struct config_var jvars[3];
+	struct config_var avars[1];
+	struct jail_conf jc;
+	struct action_conf ac;
+	struct jail j;
+	char dir[64];
+};
+
+static void
+test_sat_var(struct config_var *v, const char *key, const char *value)
+{
+	v->key = xstrdup(key);
+	v->value = xstrdup(value);
+	v->file = xstrdup("t.conf");
+	v->line = 9;
+}
+
+/* Set f up; own_ns: in a network namespace of its own, if allowed. */
+static void
+test_sat_fx_init(struct test_sat_fx *f, int own_ns)
+{
+	char *cmd, *cause = NULL;
+
+	memset(f, 0, sizeof *f);
+	/* A namespace of its own, if allowed, so no socket is on the port. */
+	if (own_ns && geteuid() == 0)
+		(void)unshare(CLONE_NEWNET);
+	strcpy(f->dir, "/tmp/test_saturation.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	cr_assert_eq(uv_loop_init(&f->loop), 0);
+	test_sat_var(&f->jvars[0], "saturation.mode", "report");
+	test_sat_var(&f->jvars[1], "saturation.notify_interval", "10m");
+	test_sat_var(&f->jvars[2], "saturation.idle", "1s");
+	test_sat_conf(&f->jc, f->jvars, 3);
+	f->jc.port = xstrdup("2525");
+	f->jc.protocol = xstrdup("tcp");
+	f->jc.bantime = 600;
+	xasprintf(&cmd,
+	    "echo notify <name> <failures> >> %s/log; "
+	    "printf '%%s\\n' <matches> >> %s/report",
+	    f->dir, f->dir);
+	test_sat_var(&f->avars[0], "actionnotify", cmd);
+	free(cmd);
+	f->ac.name = xstrdup("rec");
+	f->ac.timeout = 10;
+	f->ac.vars = f->avars;
+	f->ac.nvars = 1;
+	f->j.name = test_sat_name;
+	f->j.conf = &f->jc;
+	f->j.notify = action_create(&f->loop, &f->ac, &f->jc, &cause);
+	cr_assert_not_null(f->j.notify, "%s", cause);
+}
+
+/* Run the loop until the notify action is idle (bounded). */
+static void
+test_sat_fx_drain(struct test_sat_fx *f)
+{
+	int spins;
+
+	for (spins = 0; spins < 2000 && action_shell_pending(f->j.notify) > 0;
+	     spins++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		test_sat_sleep(5);
+	}
+	cr_assert_eq(action_shell_pending(f->j.notify), 0, "notify hangs");
+}
+
+static void
+test_sat_fx_fini(struct test_sat_fx *f)
+{
+	char *cmd;
+	size_t i;
+	int spins;
+
+	saturation_free(f->j.sat);
+	action_free(f->j.notify);
+	for (spins = 0; spins < 1000 && uv_run(&f->loop, UV_RUN_NOWAIT);
+	     spins++)
+		test_sat_sleep(10);
+	cr_assert_eq(uv_loop_close(&f->loop), 0, "handles left open");
+	for (i = 0; i < 3; i++) {
+		free(f->jvars[i].key);
+		free(f->jvars[i].value);
+		free(f->jvars[i].file);
+	}
+	free(f->avars[0].key);
+	free(f->avars[0].value);
+	free(f->avars[0].file);
+	free(f->ac.name);
+	free(f->jc.port);
+	free(f->jc.protocol);
+	xasprintf(&cmd, "rm -rf '%s'", f->dir);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+}
+
+/* Read dir/name into buf (empty if absent). */
+static void
+test_sat_fx_read(
+    const struct test_sat_fx *f, const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *fp;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/%s", f->dir, name);
+	if ((fp = fopen(path, "r")) != NULL) {
+		n = fread(buf, 1, len - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+}
+
+/* Count the lines of dir/log. */
+static int
+test_sat_fx_lines(const struct test_sat_fx *f)
+{
+	char path[128];
+	FILE *fp;
+	int c, n = 0;
+
+	snprintf(path, sizeof path, "%s/log", f->dir);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+static const char test_sat_line[] =
+    "sm-mta[1]: rejecting connections on daemon IPv4: 15 children, max 15";
+
+/* Signal a saturation line at time now, as the daemon does. */
+static void
+test_sat_fx_signal(struct test_sat_fx *f, time_t now)
+{
+	/* Report mode bans nothing, so it needs no daemon. */
+	saturation_signal(
+	    &f->loop, NULL, &f->j, test_sat_line, strlen(test_sat_line), now);
+	test_sat_fx_drain(f);
+}
+
+Test(saturation, notify_once_per_episode_and_rate_limited)
+{
+	struct test_sat_fx f;
+	const time_t t0 = 1700000000;
+
+	test_sat_fx_init(&f, 1);
+	test_sat_fx_signal(&f, t0);
+	cr_assert_eq(test_sat_fx_lines(&f), 1, "the first episode notifies");
+	test_sat_fx_signal(&f, t0 + 1);
+	cr_assert_eq(test_sat_fx_lines(&f), 1, "same episode notified twice");
+	/* A new episode (60 s apart) within notify_interval (10m): quiet. */
+	test_sat_fx_signal(&f, t0 + 100);
+	cr_assert_eq(f.j.stats.sat_episodes, 2);
+	cr_assert_eq(test_sat_fx_lines(&f), 1, "notify_interval ignored");
+	test_sat_fx_signal(&f, t0 + 700);
+	cr_assert_eq(f.j.stats.sat_episodes, 3);
+	cr_assert_eq(test_sat_fx_lines(&f), 2, "notify after the interval");
+	cr_assert_eq(f.j.stats.sat_notified, 2);
+	cr_assert_eq(f.j.stats.sat_notify_last, t0 + 700);
+	test_sat_fx_fini(&f);
+}
+
+Test(saturation, notify_once_per_episode_without_interval)
+{
+	struct test_sat_fx f;
+	const time_t t0 = 1700000000;
+
+	test_sat_fx_init(&f, 1);
+	free(f.jvars[1].value);
+	f.jvars[1].value = xstrdup("0");
+	test_sat_fx_signal(&f, t0);
+	test_sat_fx_signal(&f, t0 + 1);
+	test_sat_fx_signal(&f, t0 + 30);
+	cr_assert_eq(test_sat_fx_lines(&f), 1, "one episode, one notify");
+	test_sat_fx_signal(&f, t0 + 100);
+	cr_assert_eq(test_sat_fx_lines(&f), 2, "a new episode notifies");
+	test_sat_fx_fini(&f);
+}
+
+Test(saturation, notify_without_holders_tells_zero)
+{
+	struct test_sat_fx f;
+	char buf[1024];
+
+	test_sat_fx_init(&f, 1);
+	test_sat_fx_signal(&f, 1700000000);
+	test_sat_fx_read(&f, "log", buf, sizeof buf);
+	cr_assert_str_eq(buf, "notify t 0\n");
+	test_sat_fx_read(&f, "report", buf, sizeof buf);
+	cr_assert_str_eq(buf, "jail t: saturation: sm-mta[1]: rejecting "
+	                      "connections on daemon IPv4: 15 children, max "
+	                      "15\nmode report, 0 holders found\n");
+	test_sat_fx_fini(&f);
+}
+
+Test(saturation, notify_reports_real_holders)
+{
+	struct sockaddr_in l = {
+	    .sin_family = AF_INET, .sin_port = htons(TEST_SAT_PORT)};
+	struct test_sat_fx f;
+	int lfd, c[3], a[3], i, one = 1;
+	char buf[1024];
+
+	test_sat_netns();
+	test_sat_fx_init(&f, 0);
+	inet_pton(AF_INET, "10.98.0.1", &l.sin_addr);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&l, sizeof l), 0);
+	cr_assert_eq(listen(lfd, 16), 0);
+	for (i = 0; i < 3; i++)
+		test_sat_connect(lfd, "10.98.0.2", &c[i], &a[i]);
+	test_sat_sleep(1300); /* past saturation.idle = 1s */
+	test_sat_fx_signal(&f, time(NULL));
+	test_sat_fx_read(&f, "log", buf, sizeof buf);
+	cr_assert_str_eq(buf, "notify t 1\n");
+	test_sat_fx_read(&f, "report", buf, sizeof buf);
+	cr_assert_not_null(strstr(buf, "\nmode report, 1 holders found\n"
+	                               "10.98.0.2: 3 idle connections, would "
+	                               "ban (saturation.mode = report)\n"),
+	    "%s", buf);
+	cr_assert_eq(f.j.stats.sat_nwould, 1, "report mode lists it too");
+	for (i = 0; i < 3; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	close(lfd);
+	test_sat_fx_fini(&f);
 }
