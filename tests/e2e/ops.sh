@@ -72,7 +72,7 @@ with open(sys.argv[2], "a") as f:
         f.flush()
 ' "$NOTIFY" "$T/notify.log" &
 NPID=$!
-e2e_wait 5 "notify socket" test -S "$NOTIFY" || e2e_fail "no notify socket"
+e2e_wait 20 "notify socket" test -S "$NOTIFY" || e2e_fail "no notify socket"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 LOG=$T/mail.log
@@ -89,7 +89,7 @@ bantime = 1h
 EOC
 PIDF=$T/run/jaild.pid
 NOTIFY_SOCKET=$NOTIFY e2e_start_jaild -p "$PIDF"
-e2e_wait 5 "READY=1" grep -q "^READY=1 MAINPID=$E2E_PID" "$T/notify.log" ||
+e2e_wait 20 "READY=1" grep -q "^READY=1 MAINPID=$E2E_PID" "$T/notify.log" ||
 	e2e_fail "no READY=1: $(cat "$T/notify.log")"
 [ "$(cat "$PIDF" 2>/dev/null)" = "$E2E_PID" ] ||
 	e2e_fail "pidfile holds '$(cat "$PIDF" 2>/dev/null)', not $E2E_PID"
@@ -103,9 +103,9 @@ echo "$out" | grep -q "already running (pid $E2E_PID" ||
 
 # Reload is announced.
 kill -HUP "$E2E_PID"
-e2e_wait 5 "RELOADING=1" grep -q "^RELOADING=1 MONOTONIC_USEC=" "$T/notify.log" ||
+e2e_wait 20 "RELOADING=1" grep -q "^RELOADING=1 MONOTONIC_USEC=" "$T/notify.log" ||
 	e2e_fail "no RELOADING=1: $(cat "$T/notify.log")"
-e2e_wait 5 "READY after reload" test "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ||
+e2e_wait 20 "READY after reload" test "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ||
 	e2e_fail "no READY=1 after reload: $(cat "$T/notify.log")"
 
 # --- Metrics: one ban from the log, one by hand.

@@ -29,10 +29,14 @@ e2e_start_jaild
 # read all of it, as the unit torture test does: what is checked is that
 # jaild neither loses nor repeats a line, not the races inherent to
 # copytruncate itself.
-python3 - "$LOG" "$JAILCTL" "$SOCK" >"$T/writer.out" 2>&1 <<'EOPY'
+# Under the sanitizers jaild is several times slower: the writer then goes
+# at a pace it can follow, so the rotations still happen every 200 ms.
+rate=10000
+[ -n "${JAILD_SAN:-}" ] && rate=2500
+python3 - "$LOG" "$JAILCTL" "$SOCK" "$rate" >"$T/writer.out" 2>&1 <<'EOPY'
 import json, os, subprocess, sys, time
 path, jailctl, sock = sys.argv[1:4]
-RATE, SECS, ROT = 10000, 10.0, 0.2
+RATE, SECS, ROT = int(sys.argv[4]), 10.0, 0.2
 
 def source():
     out = subprocess.run([jailctl, "-S", sock, "-j", "status"],
@@ -110,7 +114,7 @@ EOPY
 W=$(tail -n 1 "$T/writer.out")
 echo "writer: $W"
 N=$(echo "$W" | jq .lines)
-[ -n "$N" ] && [ "$N" -gt 50000 ] || e2e_fail "writer wrote too few lines: $W"
+[ -n "$N" ] && [ "$N" -gt $((rate * 5)) ] || e2e_fail "writer wrote too few lines: $W"
 [ "$(echo "$W" | jq .renames)" -ge 10 ] || e2e_fail "too few renames: $W"
 [ "$(echo "$W" | jq .copytruncates)" -ge 10 ] || e2e_fail "too few copytruncates: $W"
 
