@@ -986,6 +986,34 @@ config_filter_value(struct config_ctx *c, const char *key, int *line)
 	return r;
 }
 
+/*
+ * An option fail2ban also takes from the jail's parameters or [Init]
+ * (maxlines, datepattern, journalmatch), before [Definition].
+ */
+static char *
+config_filter_option(struct config_ctx *c, const char *key)
+{
+	const struct config_ent *e;
+	char *v, *t, *r;
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++) {
+		if (strcmp(c->params[i].key, key) == 0)
+			return xstrdup(config_trim(c->params[i].value));
+	}
+	e = config_sect_ent(config_store_find(c->st, "Init"), key);
+	if (e == NULL)
+		return config_filter_value(c, key, NULL);
+	v = config_value(c, "Init", key, e);
+	t = v != NULL ? config_tags(c, v, key) : NULL;
+	free(v);
+	if (t == NULL)
+		return NULL;
+	r = xstrdup(config_trim(t));
+	free(t);
+	return r;
+}
+
 void
 config_filter_free(struct filter_conf *fc)
 {
@@ -1032,14 +1060,14 @@ config_filter_scalars(struct config_ctx *c, struct filter_conf *fc)
 		fc->prefregex->line = line;
 	} else
 		free(v);
-	if ((v = config_filter_value(c, "datepattern", NULL)) != NULL &&
+	if ((v = config_filter_option(c, "datepattern")) != NULL &&
 	    *v != '\0')
 		fc->datepattern = v;
 	else
 		free(v);
-	fc->journalmatch = config_filter_value(c, "journalmatch", NULL);
+	fc->journalmatch = config_filter_option(c, "journalmatch");
 	fc->maxlines = 1;
-	if ((v = config_filter_value(c, "maxlines", NULL)) != NULL) {
+	if ((v = config_filter_option(c, "maxlines")) != NULL) {
 		t = conf_table_find(CONF_TABLE_FILTER, "maxlines");
 		if (conf_table_check(t, v, &n, &cause) != 0) {
 			config_ctx_error(c, "%s", cause);

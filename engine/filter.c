@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,18 @@
 
 #define FILTER_MAXGROUPS 16 /* per kind, per regex */
 #define FILTER_MINLITERAL 3 /* shorter literals do not pay for memmem */
+#define FILTER_RE_SKIPLINES "\\n(?<skiplines>(?:(?:.*\\n)*?))"
+
+/*
+ * <F-MLFID> sessions.  Attackers choose these ids (a pid, a connection
+ * number, a whole prefix line), so the cache is capped: the oldest session
+ * goes first, as in fail2ban's Utils.Cache(maxCount=100, maxTime=5*60),
+ * and a session idle for FILTER_MLFID_TTL seconds of log time is forgotten.
+ */
+#define FILTER_MLFID_MAX 1000
+#define FILTER_MLFID_TTL 300
+#define FILTER_MLFID_BUCKETS 1024
+#define FILTER_DATE_REUSE 60 /* s: a dateless line takes a date this recent */
 
 /* What a named group captures. */
 enum filter_kind {
@@ -40,6 +53,10 @@ enum filter_kind {
 	FILTER_KIND_ALTUSER,
 	FILTER_KIND_NOFAIL,
 	FILTER_KIND_CONTENT,
+	FILTER_KIND_MLFID,
+	FILTER_KIND_MLFFORGET,
+	FILTER_KIND_MLFGAINED,
+	FILTER_KIND_SKIPLINES,
 	FILTER_KIND_COUNT
 };
 
@@ -56,6 +73,39 @@ struct filter_re {
 	uint8_t ngroups[FILTER_KIND_COUNT];
 };
 
+/* A growing string (patterns, buffered lines). */
+struct filter_buf {
+	char *s;
+	size_t len;
+	size_t size;
+};
+
+/* One <F-MLFID> session: what its earlier lines said. */
+struct filter_session {
+	char id[128];
+	size_t idlen;
+	time_t seen; /* log time it was created */
+	int has_addr;
+	struct addr addr;
+	char user[128];
+	int multiuser; /* more than one user tried: never a "nofail" */
+	int nofail;
+	int gained;
+	int pending; /* a failure waits for the session's address */
+	struct filter_session *hnext; /* hash chain */
+	struct filter_session *prev, *next; /* age order, oldest first */
+};
+
+/* What one match says about its session, besides address and user. */
+struct filter_flags {
+	const char *mlfid; /* in the matched text: no copy per line */
+	size_t mlfidlen;
+	int has_mlfid;
+	int nofail;
+	int gained;
+	int forget;
+};
+
 struct filter {
 	int refs;
 	char *name;
@@ -70,13 +120,20 @@ struct filter {
 	pcre2_match_data *md;
 	char *scratch; /* the line with its date cut out */
 	size_t scratchsize;
-};
-
-/* A growing string for the expanded pattern. */
-struct filter_buf {
-	char *s;
-	size_t len;
-	size_t size;
+	int maxlines;
+	int has_mlfid; /* some regex captures <F-MLFID> */
+	int has_lastdate;
+	time_t lastdate; /* the last date seen, for dateless lines */
+	struct filter_buf *lines; /* maxlines > 1: the last lines, dates cut */
+	size_t nlines;
+	struct filter_buf joined; /* those lines, each followed by \n */
+	size_t mstart, mend; /* the last failregex match in joined */
+	size_t skip[FILTER_MAXGROUPS][2]; /* its <SKIPLINES> spans */
+	size_t nskip;
+	int mmatched; /* a failregex matched: trim the buffer */
+	struct filter_session *buckets[FILTER_MLFID_BUCKETS];
+	struct filter_session *oldest, *newest;
+	size_t nsessions;
 };
 
 /* Append n bytes to b. */
@@ -160,6 +217,7 @@ filter_expand_tag(const char *p, struct filter_buf *b, int *dns)
 	    {"<IP6>", "(?<ip6>" FILTER_RE_IP6 ")"},
 	    {"<CIDR>", FILTER_RE_CIDR},
 	    {"<SUBNET>", FILTER_RE_ADDR "(?:/" FILTER_RE_CIDR ")?"},
+	    {"<SKIPLINES>", FILTER_RE_SKIPLINES},
 	};
 	size_t i, n;
 
@@ -430,6 +488,14 @@ filter_re_group(struct filter_re *re, const char *name, int num)
 		k = FILTER_KIND_NOFAIL;
 	else if (strcmp(name, "content") == 0)
 		k = FILTER_KIND_CONTENT;
+	else if (strcmp(name, "mlfid") == 0)
+		k = FILTER_KIND_MLFID;
+	else if (strcmp(name, "mlfforget") == 0)
+		k = FILTER_KIND_MLFFORGET;
+	else if (strcmp(name, "mlfgained") == 0)
+		k = FILTER_KIND_MLFGAINED;
+	else if (strcmp(name, "skiplines") == 0)
+		k = FILTER_KIND_SKIPLINES;
 	else
 		return;
 	if (re->ngroups[k] < FILTER_MAXGROUPS)
@@ -465,7 +531,7 @@ filter_re_scan(struct filter_re *re)
 /* Compile one regex; errors name its file:line. */
 static int
 filter_re_compile(struct filter_re *re, const struct config_regex *cr,
-    const char *fname, char **cause)
+    const char *fname, uint32_t opts, char **cause)
 {
 	char *pat, msg[256];
 	int err;
@@ -477,7 +543,7 @@ filter_re_compile(struct filter_re *re, const struct config_regex *cr,
 	if ((pat = filter_expand(cr->pattern, fname, cause)) == NULL)
 		return -1;
 	re->code = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-	    PCRE2_DUPNAMES, &err, &off, NULL);
+	    PCRE2_DUPNAMES | opts, &err, &off, NULL);
 	if (re->code == NULL) {
 		pcre2_get_error_message(err, (PCRE2_UCHAR *)msg, sizeof msg);
 		xasprintf(cause, "%s:%d: filter %s: bad regex: %s: %s",
@@ -505,7 +571,7 @@ filter_re_clear(struct filter_re *re)
 /* Compile n regexes into a new array. */
 static struct filter_re *
 filter_re_compile_all(const struct config_regex *cr, size_t n,
-    const char *fname, uint32_t *maxcap, char **cause)
+    const char *fname, uint32_t opts, uint32_t *maxcap, char **cause)
 {
 	struct filter_re *res;
 	uint32_t cap;
@@ -513,7 +579,7 @@ filter_re_compile_all(const struct config_regex *cr, size_t n,
 
 	res = xcalloc(n + 1, sizeof *res);
 	for (i = 0; i < n; i++) {
-		if (filter_re_compile(&res[i], &cr[i], fname, cause) != 0)
+		if (filter_re_compile(&res[i], &cr[i], fname, opts, cause) != 0)
 			goto fail;
 		pcre2_pattern_info(res[i].code, PCRE2_INFO_CAPTURECOUNT, &cap);
 		if (cap > *maxcap)
@@ -525,6 +591,160 @@ fail:
 		filter_re_clear(&res[i]);
 	free(res);
 	return NULL;
+}
+
+/* Hash an <F-MLFID> to its bucket (FNV-1a; chains stay short: capped). */
+static size_t
+filter_session_hash(const char *id, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)id[i]) * 16777619u;
+	return h % FILTER_MLFID_BUCKETS;
+}
+
+/* Copy the string s into buf[size] (truncating), without printf's cost. */
+static void
+filter_strcpy(char *buf, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* Unlink session s from its chain and from the age list; free it. */
+static void
+filter_session_drop(struct filter *f, struct filter_session *s)
+{
+	struct filter_session **pp;
+
+	pp = &f->buckets[filter_session_hash(s->id, s->idlen)];
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		f->oldest = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		f->newest = s->prev;
+	f->nsessions--;
+	free(s);
+}
+
+/* Find session id; one older than FILTER_MLFID_TTL is forgotten. */
+static struct filter_session *
+filter_session_find(struct filter *f, const char *id, size_t len, time_t when)
+{
+	struct filter_session *s;
+
+	s = f->buckets[filter_session_hash(id, len)];
+	for (; s != NULL; s = s->hnext) {
+		if (s->idlen != len || memcmp(s->id, id, len) != 0)
+			continue;
+		if (when - s->seen > FILTER_MLFID_TTL) {
+			filter_session_drop(f, s);
+			return NULL;
+		}
+		return s;
+	}
+	return NULL;
+}
+
+/* Start session id: expired sessions go first, then the oldest if full. */
+static struct filter_session *
+filter_session_add(struct filter *f, const char *id, size_t len, time_t when)
+{
+	struct filter_session *s;
+	size_t h;
+
+	while (
+	    f->oldest != NULL && (f->nsessions >= FILTER_MLFID_MAX ||
+	                             when - f->oldest->seen > FILTER_MLFID_TTL))
+		filter_session_drop(f, f->oldest);
+	s = xcalloc(1, sizeof *s);
+	memcpy(s->id, id, len); /* len < sizeof s->id: filter_take_flags */
+	s->idlen = len;
+	s->seen = when;
+	h = filter_session_hash(s->id, len);
+	s->hnext = f->buckets[h];
+	f->buckets[h] = s;
+	s->prev = f->newest;
+	if (f->newest != NULL)
+		f->newest->next = s;
+	else
+		f->oldest = s;
+	f->newest = s;
+	f->nsessions++;
+	return s;
+}
+
+/* Fold this match's address, user and nofail state into session s. */
+static int
+filter_session_update(struct filter_session *s, const struct filter_flags *fl,
+    struct filter_result *res)
+{
+	int pending;
+
+	if (res->user[0] != '\0') {
+		if (s->user[0] != '\0' && strcmp(s->user, res->user) != 0)
+			s->multiuser = 1;
+		filter_strcpy(s->user, sizeof s->user, res->user);
+	}
+	if (fl->gained)
+		s->pending = 0; /* a login resets the failures before it */
+	if (res->has_addr) {
+		s->addr = res->addr;
+		s->has_addr = 1;
+	}
+	s->nofail = fl->nofail || fl->gained;
+	s->gained = fl->gained;
+	pending = s->pending;
+	s->pending = 0;
+	res->addr = s->addr;
+	res->has_addr = s->has_addr;
+	filter_strcpy(res->user, sizeof res->user, s->user);
+	return pending;
+}
+
+/*
+ * Merge a match into its <F-MLFID> session, as fail2ban's _mergeFailure
+ * and findFailure do: a line without an address takes the session's; a
+ * <F-NOFAIL> line only stores what it knows; <F-MLFFORGET> ends the
+ * session; a failure met before any address stays pending until one
+ * comes.  Several users tried in one session always count as failures.
+ */
+static enum filter_verdict
+filter_session_merge(struct filter *f, const struct filter_flags *fl,
+    time_t when, struct filter_result *res)
+{
+	struct filter_session *s;
+	int nofail = fl->nofail || fl->gained, fresh = 0, pending, multi;
+
+	s = filter_session_find(f, fl->mlfid, fl->mlfidlen, when);
+	if (s == NULL) {
+		if (fl->forget)
+			return nofail || !res->has_addr ? FILTER_NOMATCH
+			                                : FILTER_MATCH;
+		s = filter_session_add(f, fl->mlfid, fl->mlfidlen, when);
+		fresh = 1;
+	}
+	pending = filter_session_update(s, fl, res) && !fresh;
+	multi = s->multiuser;
+	if (pending || multi)
+		nofail = s->nofail = s->gained = 0;
+	if (!nofail && !res->has_addr)
+		s->pending = 1; /* fail2ban's mlfpending */
+	if (fl->forget)
+		filter_session_drop(f, s);
+	if (nofail || !res->has_addr)
+		return FILTER_NOMATCH;
+	return FILTER_MATCH;
 }
 
 static void
@@ -546,6 +766,12 @@ filter_free(struct filter *f)
 	free(f->name);
 	free(f->datepattern);
 	free(f->scratch);
+	for (i = 0; f->lines != NULL && i < (size_t)f->maxlines; i++)
+		free(f->lines[i].s);
+	free(f->lines);
+	free(f->joined.s);
+	while (f->oldest != NULL)
+		filter_session_drop(f, f->oldest);
 	free(f);
 }
 
@@ -571,15 +797,17 @@ filter_create(const struct filter_conf *fc, char **cause)
 	}
 	if (fc->prefregex != NULL &&
 	    (f->pref = filter_re_compile_all(
-	         fc->prefregex, 1, name, &maxcap, cause)) == NULL)
+	         fc->prefregex, 1, name, 0, &maxcap, cause)) == NULL)
 		goto fail;
-	f->fail = filter_re_compile_all(
-	    fc->failregex, fc->nfailregex, name, &maxcap, cause);
+	/* as fail2ban: failregexes see the buffer as lines when maxlines > 1 */
+	f->maxlines = fc->maxlines > 1 ? fc->maxlines : 1;
+	f->fail = filter_re_compile_all(fc->failregex, fc->nfailregex, name,
+	    f->maxlines > 1 ? PCRE2_MULTILINE : 0, &maxcap, cause);
 	if (f->fail == NULL)
 		goto fail;
 	f->nfail = fc->nfailregex;
 	f->ign = filter_re_compile_all(
-	    fc->ignoreregex, fc->nignoreregex, name, &maxcap, cause);
+	    fc->ignoreregex, fc->nignoreregex, name, 0, &maxcap, cause);
 	if (f->ign == NULL)
 		goto fail;
 	f->nign = fc->nignoreregex;
@@ -590,10 +818,18 @@ filter_create(const struct filter_conf *fc, char **cause)
 		free(why);
 		goto fail;
 	}
-	f->prefilter = f->nfail <= 64;
-	for (i = 0; i < f->nfail; i++)
+	/* a buffer's match may hold its literal on an earlier line */
+	f->prefilter = f->nfail <= 64 && f->maxlines == 1;
+	for (i = 0; i < f->nfail; i++) {
 		if (f->fail[i].lit == NULL)
 			f->prefilter = 0;
+		if (f->fail[i].ngroups[FILTER_KIND_MLFID] > 0)
+			f->has_mlfid = 1;
+	}
+	if (f->pref != NULL && f->pref->ngroups[FILTER_KIND_MLFID] > 0)
+		f->has_mlfid = 1;
+	if (f->maxlines > 1)
+		f->lines = xcalloc((size_t)f->maxlines, sizeof *f->lines);
 	f->md = pcre2_match_data_create(maxcap + 1, NULL);
 	return f;
 fail:
@@ -720,6 +956,65 @@ filter_take(struct filter *f, const struct filter_re *re, const char *s,
 	return 0;
 }
 
+/* Tell whether group kind k of re took part in the match, non-empty. */
+static int
+filter_flag(struct filter *f, const struct filter_re *re, enum filter_kind k)
+{
+	size_t i, start, len;
+
+	for (i = 0; i < re->ngroups[k]; i++)
+		if (filter_group(f, re->groups[k][i], &start, &len))
+			return len > 0;
+	return 0;
+}
+
+/*
+ * Collect a match's session fields; later regexes override earlier.  The
+ * id stays in the matched text: this runs on every line a prefregex with
+ * <F-MLFID> matches, so it must not copy.
+ */
+static void
+filter_take_flags(struct filter *f, const struct filter_re *re, const char *s,
+    struct filter_flags *fl)
+{
+	size_t i, start, len;
+
+	for (i = 0; i < re->ngroups[FILTER_KIND_MLFID]; i++) {
+		if (!filter_group(
+		        f, re->groups[FILTER_KIND_MLFID][i], &start, &len))
+			continue;
+		fl->mlfid = s + start;
+		fl->mlfidlen = len < sizeof((struct filter_session *)0)->id
+		                   ? len
+		                   : sizeof((struct filter_session *)0)->id - 1;
+		fl->has_mlfid = 1;
+		break;
+	}
+	fl->nofail |= filter_flag(f, re, FILTER_KIND_NOFAIL);
+	fl->gained |= filter_flag(f, re, FILTER_KIND_MLFGAINED);
+	fl->forget |= filter_flag(f, re, FILTER_KIND_MLFFORGET);
+}
+
+/* Remember where failregex re matched, base bytes into the buffer. */
+static void
+filter_mark(struct filter *f, const struct filter_re *re, size_t base)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
+	size_t i, start, len;
+
+	f->mmatched = 1;
+	f->mstart = base + ov[0];
+	f->mend = base + ov[1];
+	f->nskip = 0;
+	for (i = 0; i < re->ngroups[FILTER_KIND_SKIPLINES]; i++) {
+		if (!filter_group(
+		        f, re->groups[FILTER_KIND_SKIPLINES][i], &start, &len))
+			continue;
+		f->skip[f->nskip][0] = base + start;
+		f->skip[f->nskip++][1] = base + start + len;
+	}
+}
+
 /* Mark which failregexes can match line, by their literals. */
 static uint64_t
 filter_prefilter(const struct filter *f, const char *line, size_t len)
@@ -750,10 +1045,17 @@ filter_cut_date(struct filter *f, const char *line, size_t len, time_t now,
 
 	if (datetime_find(f->dt, line, len, now, &res->when, &start, &end) !=
 	    0) {
+		/* fail2ban: a dateless line belongs to a recent dated one */
+		if (f->has_lastdate && f->lastdate >= now - FILTER_DATE_REUSE) {
+			res->has_time = 1;
+			res->when = f->lastdate;
+		}
 		*outlen = len;
 		return line;
 	}
 	res->has_time = 1;
+	f->has_lastdate = 1;
+	f->lastdate = res->when;
 	if (start == 0) {
 		*outlen = len - end;
 		return line + end;
@@ -770,8 +1072,8 @@ filter_cut_date(struct filter *f, const char *line, size_t len, time_t now,
 
 /* Match the prefregex; narrow s to its <F-CONTENT> and take its fields. */
 static int
-filter_match_pref(
-    struct filter *f, const char **s, size_t *len, struct filter_result *res)
+filter_match_pref(struct filter *f, const char **s, size_t *len,
+    struct filter_result *res, struct filter_flags *fl)
 {
 	const struct filter_re *re = f->pref;
 	size_t start, n;
@@ -780,6 +1082,7 @@ filter_match_pref(
 		return -1;
 	if (filter_take(f, re, *s, res) != 0)
 		return -1;
+	filter_take_flags(f, re, *s, fl);
 	if (re->ngroups[FILTER_KIND_CONTENT] > 0 &&
 	    filter_group(f, re->groups[FILTER_KIND_CONTENT][0], &start, &n)) {
 		*s += start;
@@ -788,25 +1091,24 @@ filter_match_pref(
 	return 0;
 }
 
-/* Match one line: date, prefregex, failregexes, ignoreregexes. */
-enum filter_verdict
-filter_match(struct filter *f, const char *line, size_t len, time_t now,
-    struct filter_result *res)
+/*
+ * Match the text the regexes see (a line with its date cut out, or the
+ * joined buffer): prefregex, failregexes, ignoreregexes, then the
+ * <F-MLFID> session if the match names one.
+ */
+static enum filter_verdict
+filter_match_text(struct filter *f, const char *s, size_t slen, uint64_t mask,
+    time_t now, struct filter_result *res)
 {
 	const struct filter_re *re;
-	const char *s;
-	size_t i, slen;
-	uint64_t mask;
+	const char *base = s;
+	struct filter_flags fl;
 	struct addr paddr;
+	size_t i;
 	int phas;
-	char nofail[2];
 
-	memset(res, 0, sizeof *res);
-	res->regex = -1;
-	if ((mask = filter_prefilter(f, line, len)) == 0)
-		return FILTER_NOMATCH;
-	s = filter_cut_date(f, line, len, now, res, &slen);
-	if (f->pref != NULL && filter_match_pref(f, &s, &slen, res) != 0)
+	memset(&fl, 0, sizeof fl);
+	if (f->pref != NULL && filter_match_pref(f, &s, &slen, res, &fl) != 0)
 		return FILTER_NOMATCH;
 	paddr = res->addr;
 	phas = res->has_addr;
@@ -816,6 +1118,8 @@ filter_match(struct filter *f, const char *line, size_t len, time_t now,
 			continue;
 		if (!filter_exec(f, re, s, slen))
 			continue;
+		if (f->maxlines > 1)
+			filter_mark(f, re, (size_t)(s - base));
 		res->has_addr = 0;
 		if (filter_take(f, re, s, res) != 0)
 			return FILTER_NOMATCH;
@@ -823,16 +1127,129 @@ filter_match(struct filter *f, const char *line, size_t len, time_t now,
 			res->addr = paddr;
 			res->has_addr = 1;
 		}
-		if (filter_copy(
-		        f, re, FILTER_KIND_NOFAIL, s, nofail, sizeof nofail))
-			return FILTER_NOMATCH;
+		filter_take_flags(f, re, s, &fl);
 		res->regex = (int)i;
 		for (i = 0; i < f->nign; i++)
 			if (filter_exec(f, &f->ign[i], s, slen))
 				return (res->verdict = FILTER_IGNORED);
-		return (res->verdict = FILTER_MATCH);
+		if (fl.has_mlfid)
+			res->verdict = filter_session_merge(
+			    f, &fl, res->has_time ? res->when : now, res);
+		else
+			res->verdict =
+			    fl.nofail ? FILTER_NOMATCH : FILTER_MATCH;
+		if (res->verdict == FILTER_NOMATCH)
+			res->regex = -1;
+		return res->verdict;
 	}
 	return FILTER_NOMATCH;
+}
+
+/* Rebuild the joined buffer: every line followed by \n, as fail2ban's. */
+static void
+filter_lines_join(struct filter *f)
+{
+	size_t i;
+
+	f->joined.len = 0;
+	filter_buf_add(&f->joined, "", 0);
+	for (i = 0; i < f->nlines; i++) {
+		filter_buf_add(&f->joined, f->lines[i].s, f->lines[i].len);
+		filter_buf_add(&f->joined, "\n", 1);
+	}
+}
+
+/* Append a line (its date cut out), dropping the oldest when full. */
+static void
+filter_lines_push(struct filter *f, const char *s, size_t len)
+{
+	struct filter_buf tmp;
+
+	if (f->nlines == (size_t)f->maxlines) {
+		tmp = f->lines[0];
+		memmove(
+		    f->lines, f->lines + 1, (f->nlines - 1) * sizeof *f->lines);
+		f->lines[--f->nlines] = tmp;
+	}
+	f->lines[f->nlines].len = 0;
+	filter_buf_add(&f->lines[f->nlines++], s, len);
+	filter_lines_join(f);
+}
+
+/* Tell whether joined[start..end) lies inside a <SKIPLINES> span. */
+static int
+filter_lines_skipped(const struct filter *f, size_t start, size_t end)
+{
+	size_t i;
+
+	for (i = 0; i < f->nskip; i++)
+		if (f->skip[i][0] <= start && end <= f->skip[i][1])
+			return 1;
+	return 0;
+}
+
+/*
+ * Drop the lines a failregex matched from the buffer, as fail2ban's
+ * getUnmatchedTupleLines: lines before and after the match stay, and so
+ * do the lines <SKIPLINES> stepped over, so they can start another match.
+ */
+static void
+filter_lines_trim(struct filter *f)
+{
+	struct filter_buf tmp;
+	size_t i, n = 0, pos = 0, end, last;
+
+	last = f->mend > f->mstart ? f->mend - 1 : f->mstart;
+	for (i = 0; i < f->nlines; i++) {
+		end = pos + f->lines[i].len + 1;
+		if (pos > last || end <= f->mstart ||
+		    filter_lines_skipped(f, pos, end)) {
+			tmp = f->lines[n];
+			f->lines[n++] = f->lines[i];
+			f->lines[i] = tmp;
+		}
+		pos = end;
+	}
+	f->nlines = n;
+	filter_lines_join(f);
+}
+
+/* Match with a buffer of the last maxlines lines (multi-line regexes). */
+static enum filter_verdict
+filter_match_lines(struct filter *f, const char *line, size_t len, time_t now,
+    struct filter_result *res)
+{
+	enum filter_verdict v;
+	const char *s;
+	size_t slen;
+
+	s = filter_cut_date(f, line, len, now, res, &slen);
+	filter_lines_push(f, s, slen);
+	f->mmatched = 0;
+	v = filter_match_text(
+	    f, f->joined.s, f->joined.len, ~(uint64_t)0, now, res);
+	if (f->mmatched)
+		filter_lines_trim(f);
+	return v;
+}
+
+/* Match one line: date, prefregex, failregexes, ignoreregexes. */
+enum filter_verdict
+filter_match(struct filter *f, const char *line, size_t len, time_t now,
+    struct filter_result *res)
+{
+	const char *s;
+	size_t slen;
+	uint64_t mask;
+
+	memset(res, 0, sizeof *res);
+	res->regex = -1;
+	if (f->maxlines > 1)
+		return filter_match_lines(f, line, len, now, res);
+	if ((mask = filter_prefilter(f, line, len)) == 0)
+		return FILTER_NOMATCH;
+	s = filter_cut_date(f, line, len, now, res, &slen);
+	return filter_match_text(f, s, slen, mask, now, res);
 }
 
 const char *

@@ -34,6 +34,7 @@ struct runner_file {
 	size_t nf;
 	json_t *want; /* the pending annotation */
 	int wantline;
+	time_t now; /* the last annotated time: "now" for lines without one */
 	int broken; /* the filter did not load: every check fails */
 };
 
@@ -189,8 +190,8 @@ runner_want_host(json_t *want, char *buf, size_t size)
 
 /* Compare one filter's verdict on line with the annotation. */
 static int
-runner_check_one(
-    struct filter *f, json_t *want, const char *line, char *why, size_t whysize)
+runner_check_one(struct filter *f, json_t *want, const char *line, time_t *now,
+    char *why, size_t whysize)
 {
 	struct filter_result res;
 	enum filter_verdict v;
@@ -204,6 +205,7 @@ runner_check_one(
 		jt = NULL;
 	/* now = the expected time: a year-less stamp gets that year */
 	v = filter_match(f, line, strlen(line), t, &res);
+	*now = t;
 	if (v == FILTER_MATCH && res.has_addr)
 		addr_format(&res.addr, goth, sizeof goth);
 	if (!match) {
@@ -232,6 +234,21 @@ runner_check_one(
 	return 0;
 }
 
+/*
+ * Feed a line without annotation to every filter: the file is a stream,
+ * as in fail2ban's samplestestcase, so multi-line buffers, <F-MLFID>
+ * sessions and the last date carry from line to line.
+ */
+static void
+runner_feed(struct runner_file *rf, const char *line)
+{
+	struct filter_result res;
+	size_t i;
+
+	for (i = 0; i < rf->nf; i++)
+		filter_match(rf->f[i], line, strlen(line), rf->now, &res);
+}
+
 /* Check a sample line against the pending annotation. */
 static void
 runner_check(
@@ -239,6 +256,8 @@ runner_check(
 {
 	char why[512], wanth[ADDR_STRLEN];
 	size_t i;
+	int bad = 0;
+	time_t now = rf->now;
 
 	if (rf->broken) {
 		runner_tap(r, 0, rf->name, lineno, "filter did not load");
@@ -249,17 +268,20 @@ runner_check(
 	        runner_want_host(rf->want, wanth, sizeof wanth) < 0)) {
 		r->skipped++;
 		runner_tap(r, 1, rf->name, lineno, "# SKIP DNS or constraint");
+		runner_feed(rf, line);
 		return;
 	}
+	/* every filter sees every line, even after one disagreed */
 	for (i = 0; i < rf->nf; i++) {
 		if (runner_check_one(
-		        rf->f[i], rf->want, line, why, sizeof why) != 0) {
+		        rf->f[i], rf->want, line, &now, why, sizeof why) != 0 &&
+		    !bad++)
 			runner_tap(r, 0, rf->name, lineno, "%s: %s",
 			    rf->fdesc[i], why);
-			return;
-		}
 	}
-	runner_tap(r, 1, rf->name, lineno, NULL);
+	rf->now = now;
+	if (!bad)
+		runner_tap(r, 1, rf->name, lineno, NULL);
 }
 
 /* Handle one line of a sample file. */
@@ -282,8 +304,13 @@ runner_line(struct runner *r, struct runner_file *rf, char *line, int lineno)
 			    jerr.text);
 		return;
 	}
-	if (line[0] == '#' || line[0] == '\0' || rf->want == NULL)
+	if (line[0] == '#' || line[0] == '\0')
 		return;
+	if (rf->want == NULL) {
+		if (!rf->broken)
+			runner_feed(rf, line);
+		return;
+	}
 	runner_check(r, rf, line, lineno);
 	json_decref(rf->want);
 	rf->want = NULL;
@@ -304,6 +331,7 @@ runner_file(
 	memset(&rf, 0, sizeof rf);
 	rf.name = name;
 	rf.filter = filter;
+	rf.now = time(NULL);
 	if ((fp = fopen(path, "r")) == NULL) {
 		runner_tap(r, 0, name, 0, "cannot open");
 		return;

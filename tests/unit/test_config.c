@@ -540,6 +540,29 @@ Test(config, load_filter_by_path_with_params)
 	config_test_has("nope[x=1: filter: unbalanced [ in 'nope[x=1'");
 }
 
+Test(config, filter_options_from_init_and_params)
+{
+	struct filter_conf *fc;
+
+	config_test_put("filters/ml.conf",
+	    "[Definition]\n"
+	    "failregex = ^fail <HOST>$\n"
+	    "maxlines = 2\n"
+	    "[Init]\n"
+	    "maxlines = 5\n"
+	    "journalmatch = _COMM=x\n");
+	fc = config_load_filter(cdir, "ml", &errs);
+	cr_assert_not_null(fc, "%s", errs.n ? errs.msgs[0] : "");
+	/* fail2ban: [Init] wins over [Definition], parameters over both. */
+	cr_assert_eq(fc->maxlines, 5);
+	cr_assert_str_eq(fc->journalmatch, "_COMM=x");
+	config_filter_free(fc);
+	fc = config_load_filter(cdir, "ml[maxlines=7]", &errs);
+	cr_assert_not_null(fc);
+	cr_assert_eq(fc->maxlines, 7);
+	config_filter_free(fc);
+}
+
 Test(config, shipped_jaild_conf_loads)
 {
 	const char *top = getenv("top_srcdir");

@@ -11,7 +11,7 @@
 #include "filter.h"
 #include "filtertest.h"
 
-#define TEST_NOW ((time_t)1795996800) /* 2026-12-01T00:00:00Z */
+#define TEST_NOW ((time_t)1795996800) /* 2026-11-30T00:00:00Z */
 #define IDLE_RE                                                                \
 	"^\\s*(?:\\S+ )?sm-mta\\[\\d+\\]: \\w{14,20}: (?:[\\w.-]+ )?"          \
 	"\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? did not issue "       \
@@ -403,5 +403,227 @@ Test(filter, filtertest_counts)
 	cr_assert_not_null(strstr(out, "sshd[2]: noise"));
 	json_decref(rep);
 	free(out);
+	filter_unref(f);
+}
+
+/* Build a multi-line filter: prefregex (or NULL), failregexes, maxlines. */
+static struct filter *
+test_filter_ml(const char *pref, const char **fail, int maxlines)
+{
+	struct config_regex fr[8], pr;
+	struct filter_conf fc;
+	struct filter *f;
+	char *cause = NULL;
+	size_t i;
+
+	memset(&fc, 0, sizeof fc);
+	fc.name = (char *)"ml";
+	fc.file = (char *)"ml.conf";
+	for (i = 0; fail[i] != NULL; i++)
+		fr[i] = (struct config_regex){
+		    (char *)fail[i], (char *)"ml.conf", (int)(10 + i)};
+	fc.failregex = fr;
+	fc.nfailregex = i;
+	if (pref != NULL) {
+		pr = (struct config_regex){(char *)pref, (char *)"ml.conf", 5};
+		fc.prefregex = &pr;
+	}
+	fc.maxlines = maxlines;
+	f = filter_create(&fc, &cause);
+	cr_assert_not_null(f, "filter_create: %s", cause ? cause : "?");
+	return f;
+}
+
+/* sshd's shape: the session id is the pid, the address on its own line. */
+#define SSHD_PREF                                                              \
+	"^<F-MLFID>\\S+ sshd\\[\\d+\\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$"
+static const char *test_sshd_fail[] = {
+    "^<F-NOFAIL>Connection from</F-NOFAIL> <HOST> port \\d+",
+    "^Failed password for <F-USER>\\S+</F-USER>$",
+    "^<F-NOFAIL><F-MLFFORGET>Disconnected</F-MLFFORGET></F-NOFAIL> from "
+    "<HOST>",
+    "^<F-MLFFORGET><F-MLFGAINED>Accepted password</F-MLFGAINED>"
+    "</F-MLFFORGET> for <F-USER>\\S+</F-USER> from <HOST>",
+    NULL};
+
+Test(filter, mlfid_session_takes_address)
+{
+	struct filter *f = test_filter_ml(SSHD_PREF, test_sshd_fail, 1);
+	struct filter_result res;
+	char buf[ADDR_STRLEN];
+
+	cr_assert_eq(test_match(f,
+	                 "h sshd[10]: Connection from 192.0.2.7 "
+	                 "port 22",
+	                 &res, buf, sizeof buf),
+	    FILTER_NOMATCH, "a <F-NOFAIL> line only stores its address");
+	cr_assert_eq(test_match(f, "h sshd[11]: Failed password for root", &res,
+	                 buf, sizeof buf),
+	    FILTER_NOMATCH, "another session has no address yet");
+	cr_assert_eq(test_match(f, "h sshd[10]: Failed password for root", &res,
+	                 buf, sizeof buf),
+	    FILTER_MATCH);
+	cr_assert_str_eq(buf, "192.0.2.7");
+	cr_assert_str_eq(res.user, "root");
+	cr_assert_eq(res.regex, 1);
+	/* the pending failure of session 11 counts once its address comes */
+	cr_assert_eq(test_match(f, "h sshd[11]: Disconnected from 192.0.2.8",
+	                 &res, buf, sizeof buf),
+	    FILTER_MATCH);
+	cr_assert_str_eq(buf, "192.0.2.8");
+	filter_unref(f);
+}
+
+Test(filter, mlfid_forget_and_gained)
+{
+	struct filter *f = test_filter_ml(SSHD_PREF, test_sshd_fail, 1);
+	struct filter_result res;
+	char buf[ADDR_STRLEN];
+
+	test_match(f, "h sshd[20]: Connection from 192.0.2.20 port 22", &res,
+	    buf, sizeof buf);
+	cr_assert_eq(test_match(f, "h sshd[20]: Disconnected from 192.0.2.20",
+	                 &res, buf, sizeof buf),
+	    FILTER_NOMATCH, "no failure in the session: nothing to count");
+	cr_assert_eq(test_match(f, "h sshd[20]: Failed password for root", &res,
+	                 buf, sizeof buf),
+	    FILTER_NOMATCH, "the session was forgotten: no address");
+	/* a successful login ends the session without a failure */
+	test_match(f, "h sshd[21]: Connection from 192.0.2.21 port 22", &res,
+	    buf, sizeof buf);
+	cr_assert_eq(test_match(f,
+	                 "h sshd[21]: Accepted password for bob from "
+	                 "192.0.2.21",
+	                 &res, buf, sizeof buf),
+	    FILTER_NOMATCH);
+	cr_assert_eq(test_match(f, "h sshd[21]: Failed password for bob", &res,
+	                 buf, sizeof buf),
+	    FILTER_NOMATCH, "forgotten after the login");
+	filter_unref(f);
+}
+
+Test(filter, mlfid_cache_capped_against_hostile_ids)
+{
+	struct filter *f = test_filter_ml(SSHD_PREF, test_sshd_fail, 1);
+	struct filter_result res;
+	char line[128], buf[ADDR_STRLEN];
+	int i;
+
+	/* an attacker opens 5000 sessions: only the newest 1000 are kept */
+	for (i = 0; i < 5000; i++) {
+		snprintf(line, sizeof line,
+		    "h sshd[%d]: Connection from 198.51.100.%d port 22", i,
+		    i % 250 + 1);
+		cr_assert_eq(
+		    test_match(f, line, &res, buf, sizeof buf), FILTER_NOMATCH);
+	}
+	cr_assert_eq(test_match(f, "h sshd[0]: Failed password for root", &res,
+	                 buf, sizeof buf),
+	    FILTER_NOMATCH, "the oldest session was evicted");
+	cr_assert_eq(test_match(f, "h sshd[3999]: Failed password for root",
+	                 &res, buf, sizeof buf),
+	    FILTER_NOMATCH, "evicted too: 1000 sessions at most");
+	cr_assert_eq(test_match(f, "h sshd[4999]: Failed password for root",
+	                 &res, buf, sizeof buf),
+	    FILTER_MATCH);
+	cr_assert_str_eq(buf, "198.51.100.250");
+	filter_unref(f);
+}
+
+Test(filter, mlfid_session_expires_in_log_time)
+{
+	struct filter *f = test_filter_ml(SSHD_PREF, test_sshd_fail, 1);
+	struct filter_result res;
+	const char *l1 = "h sshd[7]: Connection from 192.0.2.70 port 22";
+	const char *l2 = "h sshd[7]: Failed password for root";
+
+	filter_match(f, l1, strlen(l1), TEST_NOW, &res);
+	cr_assert_eq(filter_match(f, l2, strlen(l2), TEST_NOW + 299, &res),
+	    FILTER_MATCH);
+	filter_unref(f);
+	f = test_filter_ml(SSHD_PREF, test_sshd_fail, 1);
+	filter_match(f, l1, strlen(l1), TEST_NOW, &res);
+	cr_assert_eq(filter_match(f, l2, strlen(l2), TEST_NOW + 301, &res),
+	    FILTER_NOMATCH, "a pid seen 5 minutes ago is another session");
+	filter_unref(f);
+}
+
+Test(filter, maxlines_buffer)
+{
+	const char *fail[] = {
+	    "^.*\\nWARNING: Authentication attempt from <HOST> failed\\.$",
+	    NULL};
+	struct filter *f = test_filter_ml(NULL, fail, 2), *one;
+	struct filter_result res;
+	char buf[ADDR_STRLEN];
+	const char *w =
+	    "WARNING: Authentication attempt from 192.0.2.1 failed.";
+
+	cr_assert_eq(
+	    test_match(f, "begin", &res, buf, sizeof buf), FILTER_NOMATCH);
+	cr_assert_eq(test_match(f, w, &res, buf, sizeof buf), FILTER_MATCH);
+	cr_assert_str_eq(buf, "192.0.2.1");
+	/* the matched lines left the buffer: no line before this one now */
+	cr_assert_eq(test_match(f, w, &res, buf, sizeof buf), FILTER_NOMATCH);
+	cr_assert_eq(test_match(f, w, &res, buf, sizeof buf), FILTER_MATCH);
+	/* a buffer holds maxlines lines: the oldest falls out */
+	cr_assert_eq(test_match(f, "a", &res, buf, sizeof buf), FILTER_NOMATCH);
+	cr_assert_eq(test_match(f, "b", &res, buf, sizeof buf), FILTER_NOMATCH);
+	filter_unref(f);
+	one = test_filter_ml(NULL, fail, 1);
+	test_match(one, "begin", &res, buf, sizeof buf);
+	cr_assert_eq(test_match(one, w, &res, buf, sizeof buf), FILTER_NOMATCH,
+	    "maxlines 1: one line at a time");
+	filter_unref(one);
+}
+
+Test(filter, skiplines_keeps_the_lines_between)
+{
+	const char *fail[] = {
+	    "^\\[conn(?P<__c>\\d+)\\] Failed to authenticate [^\\n]+"
+	    "<SKIPLINES>\\[conn(?P=__c)\\] end connection <HOST>",
+	    NULL};
+	struct filter *f = test_filter_ml(NULL, fail, 10);
+	struct filter_result res;
+	char buf[ADDR_STRLEN];
+
+	test_match(
+	    f, "[conn1] Failed to authenticate a", &res, buf, sizeof buf);
+	test_match(
+	    f, "[conn2] Failed to authenticate b", &res, buf, sizeof buf);
+	test_match(f, "[conn3] noise", &res, buf, sizeof buf);
+	cr_assert_eq(test_match(f, "[conn1] end connection 192.0.2.1:5", &res,
+	                 buf, sizeof buf),
+	    FILTER_MATCH);
+	cr_assert_str_eq(buf, "192.0.2.1");
+	/* conn2's line was skipped over, not consumed */
+	cr_assert_eq(test_match(f, "[conn2] end connection 192.0.2.2:5", &res,
+	                 buf, sizeof buf),
+	    FILTER_MATCH);
+	cr_assert_str_eq(buf, "192.0.2.2");
+	cr_assert_eq(test_match(f, "[conn1] end connection 192.0.2.1:5", &res,
+	                 buf, sizeof buf),
+	    FILTER_NOMATCH, "conn1's failure was consumed");
+	filter_unref(f);
+}
+
+Test(filter, dateless_line_reuses_recent_date)
+{
+	const char *fail[] = {"^WARNING: fail from <HOST>$", NULL};
+	struct filter *f = test_filter_ml(NULL, fail, 2);
+	struct filter_result res;
+	const char *d = "2026-11-29 23:59:30 begin";
+	const char *w = "WARNING: fail from 192.0.2.5";
+
+	filter_match(f, d, strlen(d), TEST_NOW, &res);
+	cr_assert(res.has_time);
+	cr_assert_eq(
+	    filter_match(f, w, strlen(w), TEST_NOW, &res), FILTER_MATCH);
+	cr_assert(res.has_time);
+	cr_assert_eq(res.when, TEST_NOW - 30, "when %lld", (long long)res.when);
+	/* a date older than a minute is not borrowed (as fail2ban) */
+	cr_assert_eq(
+	    filter_match(f, w, strlen(w), TEST_NOW + 61, &res), FILTER_MATCH);
+	cr_assert(!res.has_time);
 	filter_unref(f);
 }
