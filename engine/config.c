@@ -3,196 +3,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
 #include "conf_table.h"
 #include "config.h"
+#include "config_store.h"
 #include "duration.h"
-#include "log.h"
 #include "xmalloc.h"
-
-#define CONFIG_INCLUDE_DEPTH 16
-#define CONFIG_INTERP_DEPTH 10
-#define CONFIG_VALUE_MAX (1024 * 1024)
-#define CONFIG_TAG_MAX 1000 /* tag replacements in one value */
-
-/*
- * One key of a merged set of files.  A later file overriding a key keeps
- * the old entry as prev: that is what %(known/key)s reads.
- */
-struct config_ent {
-	char *key;
-	char *value; /* raw */
-	const char *file; /* interned in the store */
-	int line;
-	struct config_ent *prev;
-};
-
-struct config_sect {
-	char *name;
-	const char *file;
-	int line;
-	int base; /* came from jaild.conf, not a jail file */
-	struct config_ent **ents;
-	size_t nents;
-};
-
-/* Sections merged from a file, its includes and its .local. */
-struct config_store {
-	struct config_sect **sects;
-	size_t nsects;
-	char **files;
-	size_t nfiles;
-};
-
-/* Where an interpolation runs and where its errors go. */
-struct config_ctx {
-	struct config_store *st;
-	const struct config_var *params; /* name[k=v]: win over all */
-	size_t nparams;
-	int scope; /* conf_table scope for defaults, or 0 */
-	struct conf_errors *errs;
-	const char *key; /* being computed, for messages */
-	const char *file;
-	int line;
-	int failed;
-};
-
-/* Include chain, to refuse loops. */
-struct config_incl {
-	const char *path;
-	const struct config_incl *up;
-};
-
-/* A parsed "name[key=value, ...]". */
-struct config_ref {
-	char *name;
-	struct config_var *params;
-	size_t nparams;
-};
 
 /* State of one config_load. */
 struct config_load {
 	struct config *cfg;
 	struct conf_errors *errs;
 };
-
-struct config_buf {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
-static char *config_interp(struct config_ctx *, const char *, const char *,
-    const struct config_ent *, int);
-
-/* Add an error unless the very same one is already there. */
-static void __attribute__((format(printf, 4, 5))) config_error(
-    struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg, *full;
-	size_t i;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = xstrdup(fmt);
-	va_end(ap);
-	if (line > 0)
-		xasprintf(&full, "%s:%d: %s", file, line, msg);
-	else
-		xasprintf(&full, "%s: %s", file, msg);
-	for (i = 0; i < errs->n; i++) {
-		if (strcmp(errs->msgs[i], full) == 0)
-			break;
-	}
-	if (i == errs->n)
-		conf_errors_add(errs, file, line, "%s", msg);
-	free(full);
-	free(msg);
-}
-
-/* Report an error at the place ctx is computing. */
-#define config_ctx_error(c, ...)                                               \
-	do {                                                                   \
-		config_error((c)->errs, (c)->file, (c)->line, __VA_ARGS__);    \
-		(c)->failed = 1;                                               \
-	} while (0)
-
-/* Append n bytes of p. */
-static void
-config_buf_add(struct config_buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xreallocarray(b->s, 1, b->cap);
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* Return s without leading and trailing blanks, in place. */
-static char *
-config_trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t' || *s == '\n')
-		s++;
-	n = strlen(s);
-	while (
-	    n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Set key in a var array, replacing an earlier one. */
-static void
-config_vars_set(struct config_var **vars, size_t *n, const char *key,
-    const char *value, const char *file, int line)
-{
-	struct config_var *v = NULL;
-	size_t i;
-
-	for (i = 0; i < *n; i++) {
-		if (strcmp((*vars)[i].key, key) == 0) {
-			v = &(*vars)[i];
-			free(v->value);
-			free(v->file);
-			break;
-		}
-	}
-	if (v == NULL) {
-		*vars = xreallocarray(*vars, *n + 1, sizeof **vars);
-		v = &(*vars)[(*n)++];
-		v->key = xstrdup(key);
-	}
-	v->value = xstrdup(value);
-	v->file = xstrdup(file != NULL ? file : "");
-	v->line = line;
-}
-
-/* Free a var array. */
-static void
-config_vars_free(struct config_var *vars, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(vars[i].key);
-		free(vars[i].value);
-		free(vars[i].file);
-	}
-	free(vars);
-}
 
 const char *
 config_var_get(const struct config_var *vars, size_t n, const char *key)
@@ -206,744 +33,7 @@ config_var_get(const struct config_var *vars, size_t n, const char *key)
 	return NULL;
 }
 
-/* Free a ref's parts. */
-static void
-config_ref_clear(struct config_ref *ref)
-{
-	free(ref->name);
-	config_vars_free(ref->params, ref->nparams);
-	memset(ref, 0, sizeof *ref);
-}
-
-/* Free an entry and the older values it overrode. */
-static void
-config_ent_free(struct config_ent *e)
-{
-	struct config_ent *prev;
-
-	for (; e != NULL; e = prev) {
-		prev = e->prev;
-		free(e->key);
-		free(e->value);
-		free(e);
-	}
-}
-
-static struct config_store *
-config_store_create(void)
-{
-	return xcalloc(1, sizeof(struct config_store));
-}
-
-static void
-config_store_free(struct config_store *st)
-{
-	size_t i, j;
-
-	if (st == NULL)
-		return;
-	for (i = 0; i < st->nsects; i++) {
-		for (j = 0; j < st->sects[i]->nents; j++)
-			config_ent_free(st->sects[i]->ents[j]);
-		free(st->sects[i]->ents);
-		free(st->sects[i]->name);
-		free(st->sects[i]);
-	}
-	free(st->sects);
-	for (i = 0; i < st->nfiles; i++)
-		free(st->files[i]);
-	free(st->files);
-	free(st);
-}
-
-/* Keep one copy of a file name for entries to point at. */
-static const char *
-config_store_intern(struct config_store *st, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < st->nfiles; i++) {
-		if (strcmp(st->files[i], path) == 0)
-			return st->files[i];
-	}
-	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
-	return st->files[st->nfiles++] = xstrdup(path);
-}
-
-static struct config_sect *
-config_store_find(const struct config_store *st, const char *name)
-{
-	size_t i;
-
-	if (st == NULL)
-		return NULL;
-	for (i = 0; i < st->nsects; i++) {
-		if (strcmp(st->sects[i]->name, name) == 0)
-			return st->sects[i];
-	}
-	return NULL;
-}
-
-/* Find or add section name. */
-static struct config_sect *
-config_store_add(
-    struct config_store *st, const char *name, const char *file, int line)
-{
-	struct config_sect *s = config_store_find(st, name);
-
-	if (s != NULL)
-		return s;
-	s = xcalloc(1, sizeof *s);
-	s->name = xstrdup(name);
-	s->file = config_store_intern(st, file);
-	s->line = line;
-	st->sects = xreallocarray(st->sects, st->nsects + 1, sizeof *st->sects);
-	st->sects[st->nsects++] = s;
-	return s;
-}
-
-static struct config_ent *
-config_sect_ent(const struct config_sect *s, const char *key)
-{
-	size_t i;
-
-	if (s == NULL)
-		return NULL;
-	for (i = 0; i < s->nents; i++) {
-		if (strcmp(s->ents[i]->key, key) == 0)
-			return s->ents[i];
-	}
-	return NULL;
-}
-
-/* Set key in s; the entry it overrides becomes the known/ value. */
-static void
-config_sect_set(struct config_sect *s, const char *key, const char *value,
-    const char *file, int line)
-{
-	struct config_ent *e = xcalloc(1, sizeof *e);
-	size_t i;
-
-	e->key = xstrdup(key);
-	e->value = xstrdup(value);
-	e->file = file;
-	e->line = line;
-	for (i = 0; i < s->nents; i++) {
-		if (strcmp(s->ents[i]->key, key) == 0) {
-			e->prev = s->ents[i];
-			s->ents[i] = e;
-			return;
-		}
-	}
-	s->ents = xreallocarray(s->ents, s->nents + 1, sizeof *s->ents);
-	s->ents[s->nents++] = e;
-}
-
-/* Copy an entry and its history into st. */
-static struct config_ent *
-config_ent_copy(struct config_store *st, const struct config_ent *e)
-{
-	struct config_ent *c;
-
-	if (e == NULL)
-		return NULL;
-	c = xcalloc(1, sizeof *c);
-	c->key = xstrdup(e->key);
-	c->value = xstrdup(e->value);
-	c->file = config_store_intern(st, e->file);
-	c->line = e->line;
-	c->prev = config_ent_copy(st, e->prev);
-	return c;
-}
-
-/* Copy a store; every section of the copy is marked base. */
-static struct config_store *
-config_store_copy(const struct config_store *from)
-{
-	struct config_store *st = config_store_create();
-	struct config_sect *s;
-	size_t i, j;
-
-	for (i = 0; i < from->nsects; i++) {
-		s = config_store_add(st, from->sects[i]->name,
-		    from->sects[i]->file, from->sects[i]->line);
-		s->base = 1;
-		s->ents = xcalloc(from->sects[i]->nents + 1, sizeof *s->ents);
-		for (j = 0; j < from->sects[i]->nents; j++)
-			s->ents[j] =
-			    config_ent_copy(st, from->sects[i]->ents[j]);
-		s->nents = from->sects[i]->nents;
-	}
-	return st;
-}
-
-/* Merge every section of cf (but [INCLUDES]) into st. */
-static void
-config_store_merge(struct config_store *st, const struct conf_file *cf)
-{
-	const char *file = config_store_intern(st, cf->path);
-	struct config_sect *s;
-	size_t i, j;
-
-	for (i = 0; i < cf->nsections; i++) {
-		if (strcmp(cf->sections[i].name, "INCLUDES") == 0)
-			continue;
-		s = config_store_add(
-		    st, cf->sections[i].name, file, cf->sections[i].line);
-		for (j = 0; j < cf->sections[i].nentries; j++) {
-			config_sect_set(s, cf->sections[i].entries[j].key,
-			    cf->sections[i].entries[j].value, file,
-			    cf->sections[i].entries[j].line);
-		}
-	}
-}
-
-static void config_store_read(struct config_store *, const char *,
-    const struct config_incl *, struct conf_errors *, const char *, int);
-
-/* Read the files [INCLUDES] names under key ("before" or "after"). */
-static void
-config_store_includes(struct config_store *st, const struct conf_file *cf,
-    const char *key, const struct config_incl *me, struct conf_errors *errs)
-{
-	const struct conf_entry *e;
-	char *list, *tok, *save = NULL, *dir, *slash, *path;
-
-	e = conf_entry_find(conf_section_find(cf, "INCLUDES"), key);
-	if (e == NULL)
-		return;
-	dir = xstrdup(cf->path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	list = xstrdup(e->value);
-	for (tok = strtok_r(list, " \t\n", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t\n", &save)) {
-		if (*tok == '/')
-			path = xstrdup(tok);
-		else
-			xasprintf(&path, "%s/%s", dir, tok);
-		/* fail2ban ignores missing includes: common.local often is. */
-		if (access(path, F_OK) == 0)
-			config_store_read(
-			    st, path, me, errs, cf->path, e->line);
-		else
-			log_debug("%s:%d: include %s not found", cf->path,
-			    e->line, path);
-		free(path);
-	}
-	free(list);
-	free(dir);
-}
-
-/* Read path, with its includes, into st. */
-static void
-config_store_read(struct config_store *st, const char *path,
-    const struct config_incl *up, struct conf_errors *errs, const char *from,
-    int fromline)
-{
-	struct config_incl me;
-	const struct config_incl *i;
-	struct conf_file *cf;
-	char *real;
-	int depth = 0;
-
-	if ((real = realpath(path, NULL)) == NULL)
-		real = xstrdup(path);
-	for (i = up; i != NULL; i = i->up, depth++) {
-		if (strcmp(i->path, real) == 0) {
-			config_error(errs, from, fromline,
-			    "include loop: %s is already being read", path);
-			goto out;
-		}
-	}
-	if (depth >= CONFIG_INCLUDE_DEPTH) {
-		config_error(errs, from, fromline, "includes nested too deep");
-		goto out;
-	}
-	if ((cf = conf_read(path, errs)) == NULL)
-		goto out;
-	me.path = real;
-	me.up = up;
-	config_store_includes(st, cf, "before", &me, errs);
-	config_store_merge(st, cf);
-	config_store_includes(st, cf, "after", &me, errs);
-	conf_file_free(cf);
-out:
-	free(real);
-}
-
-/* Read path.conf's stem: the .conf (if any), then its .local (if any). */
-static void
-config_store_read_pair(struct config_store *st, const char *conf,
-    const char *local, struct conf_errors *errs)
-{
-	if (conf != NULL && access(conf, F_OK) == 0)
-		config_store_read(st, conf, NULL, errs, conf, 0);
-	if (local != NULL && access(local, F_OK) == 0)
-		config_store_read(st, local, NULL, errs, local, 0);
-}
-
-/* The entry name means in section sect: its own, else [DEFAULT]'s. */
-static const struct config_ent *
-config_find(const struct config_store *st, const char *sect, const char *name)
-{
-	const struct config_ent *e;
-
-	e = config_sect_ent(config_store_find(st, sect), name);
-	if (e == NULL)
-		e = config_sect_ent(config_store_find(st, "DEFAULT"), name);
-	return e;
-}
-
-/*
- * The value opt had before the file that set it last (%(known/opt)s).
- * Inside that older value itself, known/ goes one step further back.
- */
-static const struct config_ent *
-config_known(const struct config_store *st, const char *sect, const char *opt,
-    const struct config_ent *self)
-{
-	const struct config_ent *e, *c, *d;
-
-	e = config_find(st, sect, opt);
-	for (c = e; c != NULL && self != NULL; c = c->prev) {
-		if (c == self) {
-			e = self;
-			break;
-		}
-	}
-	if (e != NULL && e->prev != NULL)
-		return e->prev;
-	d = config_sect_ent(config_store_find(st, "DEFAULT"), opt);
-	if (d != NULL && d != e)
-		return d;
-	return e != self ? e : NULL;
-}
-
-/* Find what a %(name)s or <sect/name> refers to; *in gets its section. */
-static const struct config_ent *
-config_resolve(const struct config_store *st, const char *sect,
-    const char *name, const struct config_ent *self, const char **in)
-{
-	const struct config_sect *s;
-	const char *slash = strchr(name, '/');
-	char *secname;
-	const struct config_ent *e;
-
-	*in = sect;
-	if (slash == NULL)
-		return config_find(st, sect, name);
-	secname = xstrndup(name, slash - name);
-	if (strcasecmp(secname, "known") == 0)
-		e = config_known(st, sect, slash + 1, self);
-	else if (strcasecmp(secname, "default") == 0)
-		e = config_sect_ent(
-		    config_store_find(st, "DEFAULT"), slash + 1);
-	else {
-		s = config_store_find(st, secname);
-		e = s != NULL ? config_find(st, s->name, slash + 1) : NULL;
-		if (s != NULL)
-			*in = s->name;
-	}
-	free(secname);
-	return e;
-}
-
-/* Interpolate one %(name)s reference. */
-static char *
-config_interp_ref(struct config_ctx *c, const char *sect, const char *name,
-    const struct config_ent *self, int depth)
-{
-	const struct conf_table_entry *t;
-	const struct config_ent *e;
-	const char *in;
-	size_t i;
-
-	if (depth >= CONFIG_INTERP_DEPTH) {
-		config_ctx_error(
-		    c, "interpolation loop in '%s' at %%(%s)s", c->key, name);
-		return NULL;
-	}
-	if (strcmp(name, "__name__") == 0)
-		return xstrdup(sect);
-	for (i = 0; i < c->nparams && strchr(name, '/') == NULL; i++) {
-		if (strcmp(c->params[i].key, name) == 0)
-			return xstrdup(c->params[i].value);
-	}
-	e = config_resolve(c->st, sect, name, self, &in);
-	if (e != NULL)
-		return config_interp(c, in, e->value, e, depth + 1);
-	t = c->scope != 0 ? conf_table_find(c->scope, name) : NULL;
-	if (t != NULL && t->dflt != NULL)
-		return config_interp(c, sect, t->dflt, NULL, depth + 1);
-	config_ctx_error(
-	    c, "unknown interpolation key '%s' in '%s'", name, c->key);
-	return NULL;
-}
-
-/*
- * Expand %(name)s in raw as Python's ConfigParser does, in section sect;
- * "%%" is a literal '%'.  self is the entry raw came from (for known/).
- * Returns NULL after reporting an error.
- */
-static char *
-config_interp(struct config_ctx *c, const char *sect, const char *raw,
-    const struct config_ent *self, int depth)
-{
-	struct config_buf b = {NULL, 0, 0};
-	const char *p = raw, *q, *end;
-	char *name, *v;
-
-	config_buf_add(&b, "", 0);
-	while ((q = strchr(p, '%')) != NULL) {
-		config_buf_add(&b, p, q - p);
-		p = q + 1;
-		if (*p != '(') {
-			/* "%%" is one '%'; a lone '%' is kept as written. */
-			config_buf_add(&b, "%", 1);
-			if (*p == '%')
-				p++;
-			continue;
-		}
-		end = strchr(p, ')');
-		if (end == NULL || end[1] != 's') {
-			config_ctx_error(
-			    c, "bad interpolation in '%s': %.30s", c->key, q);
-			goto fail;
-		}
-		name = xstrndup(p + 1, end - p - 1);
-		v = config_interp_ref(c, sect, name, self, depth);
-		free(name);
-		if (v == NULL)
-			goto fail;
-		config_buf_add(&b, v, strlen(v));
-		free(v);
-		if (b.len > CONFIG_VALUE_MAX) {
-			config_ctx_error(c, "value of '%s' too long", c->key);
-			goto fail;
-		}
-		p = end + 2;
-	}
-	config_buf_add(&b, p, strlen(p));
-	return b.s;
-fail:
-	free(b.s);
-	return NULL;
-}
-
-/*
- * The value of <name> in a filter: the jail's params, then [Init], then
- * [Definition] and [DEFAULT], or <sect/key>.  NULL if unknown: <HOST>,
- * <F-ID> and such are left for the regex compiler.
- */
-static char *
-config_tag_value(struct config_ctx *c, const char *name)
-{
-	const struct config_ent *e;
-	const char *in;
-	size_t i;
-
-	if (strchr(name, '/') == NULL) {
-		for (i = 0; i < c->nparams; i++) {
-			if (strcmp(c->params[i].key, name) == 0)
-				return xstrdup(c->params[i].value);
-		}
-		e = config_sect_ent(config_store_find(c->st, "Init"), name);
-		if (e != NULL)
-			return config_interp(c, "Init", e->value, e, 0);
-	}
-	e = config_resolve(c->st, "Definition", name, NULL, &in);
-	if (e == NULL)
-		return NULL;
-	return config_interp(c, in, e->value, e, 0);
-}
-
-/* Replace the text of [lt, gt] in *vp by r; return the new start of r. */
-static char *
-config_tags_splice(char **vp, char *lt, char *gt, const char *r)
-{
-	size_t off = lt - *vp;
-	char *n;
-
-	xasprintf(&n, "%.*s%s%s", (int)off, *vp, r, gt + 1);
-	free(*vp);
-	*vp = n;
-	return n + off;
-}
-
-/*
- * Replace <key> tags by filter values, innermost first and again until
- * nothing changes, as fail2ban's substituteRecursiveTags does, so that
- * "<mdre-<mode>>" works.  Returns NULL after reporting an error.
- */
-static char *
-config_tags(struct config_ctx *c, const char *value, const char *self)
-{
-	char *v = xstrdup(value), *p, *lt, *gt, *name, *r;
-	int count = 0, changed;
-
-	do {
-		changed = 0;
-		for (p = v; (lt = strchr(p, '<')) != NULL;) {
-			gt = lt + 1 + strcspn(lt + 1, " <>");
-			if (*gt != '>' || gt == lt + 1) {
-				p = lt + 1;
-				continue;
-			}
-			name = xstrndup(lt + 1, gt - lt - 1);
-			if (self != NULL && strcmp(name, self) == 0)
-				config_ctx_error(
-				    c, "tag <%s> refers to itself", name);
-			r = c->failed ? NULL : config_tag_value(c, name);
-			free(name);
-			if (c->failed)
-				goto fail;
-			if (r == NULL) {
-				p = gt + 1;
-				continue;
-			}
-			if (++count > CONFIG_TAG_MAX ||
-			    strlen(v) + strlen(r) > CONFIG_VALUE_MAX) {
-				config_ctx_error(c, "tag loop in '%s'", c->key);
-				free(r);
-				goto fail;
-			}
-			p = config_tags_splice(&v, lt, gt, r);
-			free(r);
-			changed = 1;
-		}
-	} while (changed);
-	return v;
-fail:
-	free(v);
-	return NULL;
-}
-
-/* Parse one parameter "key=value" or key="value" of a reference. */
-static int
-config_ref_param(const char **sp, struct config_ref *ref, char **cause)
-{
-	const char *p = *sp, *k, *v;
-	char *key, *val, q;
-	size_t klen;
-
-	k = p;
-	klen = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                 "0123456789_.-/");
-	p += klen;
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	if (klen == 0 || *p != '=') {
-		xasprintf(cause, "bad parameter near '%.20s'", k);
-		return -1;
-	}
-	p++;
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	if (*p == '"' || *p == '\'') {
-		q = *p++;
-		for (v = p; *p != '\0' && *p != q; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-		}
-		if (*p == '\0') {
-			xasprintf(cause, "unterminated quote near '%.20s'", k);
-			return -1;
-		}
-		val = xstrndup(v, p - v);
-		p++;
-	} else {
-		v = p;
-		p += strcspn(p, ",]");
-		val = xstrndup(v, p - v);
-	}
-	key = xstrndup(k, klen);
-	config_vars_set(
-	    &ref->params, &ref->nparams, key, config_trim(val), NULL, 0);
-	free(key);
-	free(val);
-	*sp = p;
-	return 0;
-}
-
-/*
- * Parse "name" or "name[key=value, key2="v, with comma"]" at *sp and
- * advance past it.  Returns -1 with *cause on bad syntax.
- */
-static int
-config_ref_parse(const char **sp, struct config_ref *ref, char **cause)
-{
-	const char *p = *sp, *start = *sp;
-	size_t n;
-
-	memset(ref, 0, sizeof *ref);
-	n = strcspn(p, "[ \t\n");
-	if (n == 0) {
-		xasprintf(cause, "expected a name near '%.20s'", p);
-		return -1;
-	}
-	ref->name = xstrndup(p, n);
-	p += n;
-	if (*p != '[')
-		goto out;
-	for (p++;;) {
-		p += strspn(p, " \t\n");
-		if (*p == ']')
-			break;
-		if (*p == '\0')
-			goto unbalanced;
-		if (config_ref_param(&p, ref, cause) != 0)
-			goto fail;
-		p += strspn(p, " \t\n");
-		if (*p == ',')
-			p++;
-		else if (*p == '\0')
-			goto unbalanced;
-		else if (*p != ']') {
-			xasprintf(cause, "expected ',' or ']' near '%.20s'", p);
-			goto fail;
-		}
-	}
-	p++;
-	if (*p != '\0' && strchr(" \t\n", *p) == NULL) {
-		xasprintf(cause, "unexpected text after ']' near '%.20s'", p);
-		goto fail;
-	}
-out:
-	*sp = p;
-	return 0;
-unbalanced:
-	xasprintf(cause, "unbalanced [ in '%.60s'", start);
-fail:
-	config_ref_clear(ref);
-	return -1;
-}
-
-/* Parse a whole value as exactly one reference. */
-static int
-config_ref_parse_one(const char *s, struct config_ref *ref, char **cause)
-{
-	const char *p = s + strspn(s, " \t\n");
-
-	if (config_ref_parse(&p, ref, cause) != 0)
-		return -1;
-	p += strspn(p, " \t\n");
-	if (*p != '\0') {
-		config_ref_clear(ref);
-		xasprintf(cause, "one name expected in '%s'", s);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Interpolate e line by line, in section sect, so that every piece keeps
- * the file line it was written on: line i of the result is e->line + i.
- * Returns the lines joined with '\n', or NULL after an error.
- */
-static char *
-config_value(struct config_ctx *c, const char *sect, const char *key,
-    const struct config_ent *e)
-{
-	c->key = key;
-	c->file = e->file;
-	c->line = e->line;
-	c->failed = 0;
-	return config_interp(c, sect, e->value, e, 0);
-}
-
-/*
- * Interpolate each raw line of e on its own and join the results with
- * '\n'; offs[i] is where raw line i (file line e->line + i) starts.
- */
-static char *
-config_value_lines(struct config_ctx *c, const char *sect, const char *key,
-    const struct config_ent *e, size_t **offs, size_t *n)
-{
-	struct config_buf b = {NULL, 0, 0};
-	char *raw = xstrdup(e->value), *rl, *nl, *v;
-	int failed = 0;
-
-	config_buf_add(&b, "", 0);
-	*offs = NULL;
-	*n = 0;
-	c->key = key;
-	c->file = e->file;
-	for (rl = raw; rl != NULL; rl = nl != NULL ? nl + 1 : NULL) {
-		if ((nl = strchr(rl, '\n')) != NULL)
-			*nl = '\0';
-		c->line = e->line + (int)*n;
-		c->failed = 0;
-		if ((v = config_interp(c, sect, rl, e, 0)) == NULL)
-			failed = 1;
-		if (*n > 0)
-			config_buf_add(&b, "\n", 1);
-		*offs = xreallocarray(*offs, *n + 1, sizeof **offs);
-		(*offs)[*n] = b.len;
-		(*n)++;
-		if (v != NULL)
-			config_buf_add(&b, v, strlen(v));
-		free(v);
-	}
-	free(raw);
-	c->failed = failed;
-	return b.s;
-}
-
-/* The file line of offset pos in a config_value_lines result. */
-static int
-config_line_of(const size_t *offs, size_t n, int base, size_t pos)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n && offs[i + 1] <= pos; i++)
-		;
-	return base + (int)i;
-}
-
-/*
- * Interpolate each raw line of e on its own and call fn on every word
- * (split at seps) or, with seps NULL, every non-empty line of the result,
- * with the line it came from.  Tags are expanded when tags is set.
- */
-static void
-config_each(struct config_ctx *c, const char *sect, const char *key,
-    const struct config_ent *e, const char *seps, int tags,
-    void (*fn)(struct config_ctx *, char *, void *), void *arg)
-{
-	char *raw = xstrdup(e->value), *rl, *rsave = NULL, *v, *t, *w, *save;
-	const char *split = seps != NULL ? seps : "\n";
-	int i = 0;
-
-	c->key = key;
-	c->file = e->file;
-	for (rl = raw;; i++) {
-		rsave = strchr(rl, '\n');
-		if (rsave != NULL)
-			*rsave = '\0';
-		c->line = e->line + i;
-		c->failed = 0;
-		v = config_interp(c, sect, rl, e, 0);
-		t = v != NULL && tags ? config_tags(c, v, key) : v;
-		if (t != v)
-			free(v);
-		for (w = t != NULL ? strtok_r(t, split, &save) : NULL;
-		     w != NULL; w = strtok_r(NULL, split, &save)) {
-			w = config_trim(w);
-			if (*w != '\0')
-				fn(c, w, arg);
-		}
-		free(t);
-		if (rsave == NULL)
-			break;
-		rl = rsave + 1;
-	}
-	free(raw);
-}
-
-/* Collect one regex line (a config_each callback). */
+/* Collect one regex line (a config_store_each callback). */
 static void
 config_filter_add_regex(struct config_ctx *c, char *w, void *arg)
 {
@@ -972,16 +62,16 @@ config_filter_value(struct config_ctx *c, const char *key, int *line)
 	const struct config_ent *e;
 	char *v, *t, *r;
 
-	if ((e = config_find(c->st, "Definition", key)) == NULL)
+	if ((e = config_store_get(c->st, "Definition", key)) == NULL)
 		return NULL;
-	v = config_value(c, "Definition", key, e);
-	t = v != NULL ? config_tags(c, v, key) : NULL;
+	v = config_store_value(c, "Definition", key, e);
+	t = v != NULL ? config_store_tags(c, v, key) : NULL;
 	free(v);
 	if (line != NULL)
 		*line = e->line;
 	if (t == NULL)
 		return NULL;
-	r = xstrdup(config_trim(t));
+	r = xstrdup(config_store_trim(t));
 	free(t);
 	return r;
 }
@@ -999,17 +89,17 @@ config_filter_option(struct config_ctx *c, const char *key)
 
 	for (i = 0; i < c->nparams; i++) {
 		if (strcmp(c->params[i].key, key) == 0)
-			return xstrdup(config_trim(c->params[i].value));
+			return xstrdup(config_store_trim(c->params[i].value));
 	}
-	e = config_sect_ent(config_store_find(c->st, "Init"), key);
+	e = config_store_sect_ent(config_store_find(c->st, "Init"), key);
 	if (e == NULL)
 		return config_filter_value(c, key, NULL);
-	v = config_value(c, "Init", key, e);
-	t = v != NULL ? config_tags(c, v, key) : NULL;
+	v = config_store_value(c, "Init", key, e);
+	t = v != NULL ? config_store_tags(c, v, key) : NULL;
 	free(v);
 	if (t == NULL)
 		return NULL;
-	r = xstrdup(config_trim(t));
+	r = xstrdup(config_store_trim(t));
 	free(t);
 	return r;
 }
@@ -1060,8 +150,7 @@ config_filter_scalars(struct config_ctx *c, struct filter_conf *fc)
 		fc->prefregex->line = line;
 	} else
 		free(v);
-	if ((v = config_filter_option(c, "datepattern")) != NULL &&
-	    *v != '\0')
+	if ((v = config_filter_option(c, "datepattern")) != NULL && *v != '\0')
 		fc->datepattern = v;
 	else
 		free(v);
@@ -1070,7 +159,7 @@ config_filter_scalars(struct config_ctx *c, struct filter_conf *fc)
 	if ((v = config_filter_option(c, "maxlines")) != NULL) {
 		t = conf_table_find(CONF_TABLE_FILTER, "maxlines");
 		if (conf_table_check(t, v, &n, &cause) != 0) {
-			config_ctx_error(c, "%s", cause);
+			config_store_ctx_error(c, "%s", cause);
 			free(cause);
 		} else
 			fc->maxlines = (int)n;
@@ -1096,18 +185,18 @@ config_filter_build(struct config_store *st, const struct config_ref *ref,
 	fc->name = xstrdup(refstr);
 	fc->file = xstrdup(path);
 	if (config_store_find(st, "Definition") == NULL) {
-		config_error(errs, path, 0, "no [Definition] section");
+		config_store_error(errs, path, 0, "no [Definition] section");
 		goto fail;
 	}
-	if ((e = config_find(st, "Definition", "failregex")) != NULL)
-		config_each(&c, "Definition", "failregex", e, NULL, 1,
+	if ((e = config_store_get(st, "Definition", "failregex")) != NULL)
+		config_store_each(&c, "Definition", "failregex", e, NULL, 1,
 		    config_filter_add_regex, fc);
-	if ((e = config_find(st, "Definition", "ignoreregex")) != NULL)
-		config_each(&c, "Definition", "ignoreregex", e, NULL, 1,
+	if ((e = config_store_get(st, "Definition", "ignoreregex")) != NULL)
+		config_store_each(&c, "Definition", "ignoreregex", e, NULL, 1,
 		    config_filter_add_regex, fc);
 	config_filter_scalars(&c, fc);
 	if (errs->n == nerr && fc->nfailregex == 0)
-		config_error(errs, path, 0, "filter has no failregex");
+		config_store_error(errs, path, 0, "filter has no failregex");
 	if (errs->n != nerr)
 		goto fail;
 	return fc;
@@ -1168,8 +257,8 @@ config_filter_load(char **dirs, size_t ndirs, const char *refstr,
 	char *conf = NULL, *local = NULL, *cause, *where = NULL, *tmp;
 	size_t i, nerr = errs->n;
 
-	if (config_ref_parse_one(refstr, &ref, &cause) != 0) {
-		config_error(errs, file, line, "filter: %s", cause);
+	if (config_store_ref_parse_one(refstr, &ref, &cause) != 0) {
+		config_store_error(errs, file, line, "filter: %s", cause);
 		free(cause);
 		return NULL;
 	}
@@ -1181,8 +270,9 @@ config_filter_load(char **dirs, size_t ndirs, const char *refstr,
 			free(where);
 			where = tmp;
 		}
-		config_error(errs, file, line, "filter '%s' not found in %s",
-		    ref.name, ndirs ? where : "(no directory)");
+		config_store_error(errs, file, line,
+		    "filter '%s' not found in %s", ref.name,
+		    ndirs ? where : "(no directory)");
 		goto out;
 	}
 	st = config_store_create();
@@ -1194,7 +284,7 @@ out:
 	free(conf);
 	free(local);
 	config_store_free(st);
-	config_ref_clear(&ref);
+	config_store_ref_clear(&ref);
 	return fc;
 }
 
@@ -1207,7 +297,7 @@ config_action_free(struct action_conf *ac)
 	free(ac->name);
 	free(ac->file);
 	free(ac->native);
-	config_vars_free(ac->vars, ac->nvars);
+	config_store_vars_free(ac->vars, ac->nvars);
 	free(ac);
 }
 
@@ -1221,10 +311,11 @@ config_action_section(struct config_ctx *c, struct action_conf *ac,
 	size_t i;
 
 	for (i = 0; s != NULL && i < s->nents; i++) {
-		v = config_value(c, in, s->ents[i]->key, s->ents[i]);
+		v = config_store_value(c, in, s->ents[i]->key, s->ents[i]);
 		if (v != NULL)
-			config_vars_set(&ac->vars, &ac->nvars, s->ents[i]->key,
-			    v, s->ents[i]->file, s->ents[i]->line);
+			config_store_vars_set(&ac->vars, &ac->nvars,
+			    s->ents[i]->key, v, s->ents[i]->file,
+			    s->ents[i]->line);
 		free(v);
 	}
 }
@@ -1247,13 +338,13 @@ config_action_vars(struct config_ctx *c, struct action_conf *ac,
 		if (strcmp(jc->vars[i].key, "action") == 0 ||
 		    config_var_get(ac->vars, ac->nvars, jc->vars[i].key))
 			continue;
-		config_vars_set(&ac->vars, &ac->nvars, jc->vars[i].key,
+		config_store_vars_set(&ac->vars, &ac->nvars, jc->vars[i].key,
 		    jc->vars[i].value, jc->vars[i].file, jc->vars[i].line);
 	}
-	config_vars_set(
+	config_store_vars_set(
 	    &ac->vars, &ac->nvars, "name", jc->name, jc->file, jc->line);
 	for (i = 0; i < ref->nparams; i++)
-		config_vars_set(&ac->vars, &ac->nvars, ref->params[i].key,
+		config_store_vars_set(&ac->vars, &ac->nvars, ref->params[i].key,
 		    ref->params[i].value, ac->file, ac->line);
 }
 
@@ -1277,7 +368,7 @@ config_action_scalars(struct config_ctx *c, struct action_conf *ac)
 	}
 	if (conf_table_check(conf_table_find(CONF_TABLE_ACTION, "timeout"),
 	        timeout, &ac->timeout, &cause) != 0) {
-		config_error(c->errs, v != NULL ? v->file : ac->file,
+		config_store_error(c->errs, v != NULL ? v->file : ac->file,
 		    v != NULL ? v->line : 0, "%s", cause);
 		free(cause);
 	}
@@ -1295,14 +386,14 @@ config_action_load(struct config_load *L, const struct jail_conf *jc,
 	size_t nerr = L->errs->n;
 
 	if (strchr(ref->name, '/') != NULL || ref->name[0] == '.') {
-		config_error(
+		config_store_error(
 		    L->errs, file, line, "invalid action name '%s'", ref->name);
 		return NULL;
 	}
 	xasprintf(&conf, "%s/actions/%s.conf", L->cfg->confdir, ref->name);
 	xasprintf(&local, "%s/actions/%s.local", L->cfg->confdir, ref->name);
 	if (!config_exists(conf) && !config_exists(local)) {
-		config_error(L->errs, file, line,
+		config_store_error(L->errs, file, line,
 		    "action '%s' not found in %s/actions", ref->name,
 		    L->cfg->confdir);
 		goto fail;
@@ -1314,7 +405,8 @@ config_action_load(struct config_load *L, const struct jail_conf *jc,
 	ac->file = xstrdup(config_exists(conf) ? conf : local);
 	ac->line = line;
 	if (config_store_find(st, "Definition") == NULL)
-		config_error(L->errs, ac->file, 0, "no [Definition] section");
+		config_store_error(
+		    L->errs, ac->file, 0, "no [Definition] section");
 	memset(&c, 0, sizeof c);
 	c.st = st;
 	c.params = ref->params;
@@ -1360,7 +452,7 @@ config_jail_free(struct jail_conf *jc)
 	free(jc->ignoreip);
 	free(jc->port);
 	free(jc->protocol);
-	config_vars_free(jc->vars, jc->nvars);
+	config_store_vars_free(jc->vars, jc->nvars);
 	free(jc);
 }
 
@@ -1370,7 +462,7 @@ config_jail_ent(const struct config_store *st, const struct config_sect *js,
     const char *key, struct config_ent *tmp)
 {
 	const struct conf_table_entry *t;
-	const struct config_ent *e = config_find(st, js->name, key);
+	const struct config_ent *e = config_store_get(st, js->name, key);
 
 	if (e != NULL)
 		return e;
@@ -1400,11 +492,13 @@ config_jail_vars(
 		s = pass == 0 ? js : d;
 		for (i = 0; s != NULL && i < s->nents; i++) {
 			e = s->ents[i];
-			if (pass == 1 && config_sect_ent(js, e->key) != NULL)
+			if (pass == 1 &&
+			    config_store_sect_ent(js, e->key) != NULL)
 				continue;
-			if ((v = config_value(c, js->name, e->key, e)) == NULL)
+			if ((v = config_store_value(c, js->name, e->key, e)) ==
+			    NULL)
 				continue;
-			config_vars_set(
+			config_store_vars_set(
 			    &jc->vars, &jc->nvars, e->key, v, e->file, e->line);
 			free(v);
 		}
@@ -1457,21 +551,23 @@ config_jail_scalars(
 			continue;
 		memset(&tmp, 0, sizeof tmp);
 		e = config_jail_ent(c->st, js, t->name, &tmp);
-		v = e != NULL ? config_value(c, js->name, t->name, e) : NULL;
+		v = e != NULL ? config_store_value(c, js->name, t->name, e)
+		              : NULL;
 		n = 0;
-		if (v != NULL &&
-		    conf_table_check(t, config_trim(v), &n, &cause) != 0) {
-			config_error(c->errs, e->file, e->line, "%s", cause);
+		if (v != NULL && conf_table_check(t, config_store_trim(v), &n,
+		                     &cause) != 0) {
+			config_store_error(
+			    c->errs, e->file, e->line, "%s", cause);
 			free(cause);
 		} else if (v != NULL)
-			config_jail_field(jc, t->name, config_trim(v), n);
+			config_jail_field(jc, t->name, config_store_trim(v), n);
 		free(v);
 		free(tmp.key);
 		free(tmp.value);
 	}
 }
 
-/* Add one ignoreip word (a config_each callback). */
+/* Add one ignoreip word (a config_store_each callback). */
 static void
 config_jail_add_addr(struct config_ctx *c, char *w, void *arg)
 {
@@ -1479,7 +575,7 @@ config_jail_add_addr(struct config_ctx *c, char *w, void *arg)
 	struct addr a;
 
 	if (addr_parse(w, &a) != 0) {
-		config_ctx_error(c, "ignoreip: invalid address '%s'", w);
+		config_store_ctx_error(c, "ignoreip: invalid address '%s'", w);
 		return;
 	}
 	jc->ignoreip = xreallocarray(
@@ -1487,7 +583,7 @@ config_jail_add_addr(struct config_ctx *c, char *w, void *arg)
 	jc->ignoreip[jc->nignoreip++] = a;
 }
 
-/* Add one logpath word (a config_each callback). */
+/* Add one logpath word (a config_store_each callback). */
 static void
 config_jail_add_logpath(struct config_ctx *c, char *w, void *arg)
 {
@@ -1508,12 +604,12 @@ config_jail_lists(
 
 	memset(&tmp, 0, sizeof tmp);
 	if ((e = config_jail_ent(c->st, js, "ignoreip", &tmp)) != NULL)
-		config_each(c, js->name, "ignoreip", e, " \t\n,", 0,
+		config_store_each(c, js->name, "ignoreip", e, " \t\n,", 0,
 		    config_jail_add_addr, jc);
 	free(tmp.key);
 	free(tmp.value);
-	if ((e = config_find(c->st, js->name, "logpath")) != NULL)
-		config_each(c, js->name, "logpath", e, " \t\n", 0,
+	if ((e = config_store_get(c->st, js->name, "logpath")) != NULL)
+		config_store_each(c, js->name, "logpath", e, " \t\n", 0,
 		    config_jail_add_logpath, jc);
 }
 
@@ -1530,10 +626,10 @@ config_jail_filter(struct config_load *L, struct config_ctx *c,
 	memset(&tmp, 0, sizeof tmp);
 	if ((e = config_jail_ent(c->st, js, key, &tmp)) == NULL)
 		return NULL;
-	if ((v = config_value(c, js->name, key, e)) != NULL) {
+	if ((v = config_store_value(c, js->name, key, e)) != NULL) {
 		fc = config_filter_load(L->cfg->filter_dirs,
-		    L->cfg->nfilter_dirs, config_trim(v), e->file, e->line,
-		    L->errs);
+		    L->cfg->nfilter_dirs, config_store_trim(v), e->file,
+		    e->line, L->errs);
 		free(v);
 	}
 	free(tmp.key);
@@ -1558,14 +654,14 @@ config_jail_actions(struct config_load *L, struct config_ctx *c,
 	memset(&tmp, 0, sizeof tmp);
 	if ((e = config_jail_ent(c->st, js, "action", &tmp)) == NULL)
 		goto out;
-	v = config_value_lines(c, js->name, "action", e, &offs, &n);
+	v = config_store_value_lines(c, js->name, "action", e, &offs, &n);
 	for (p = v; !c->failed;) {
 		p += strspn(p, " \t\n");
 		if (*p == '\0')
 			break;
-		line = config_line_of(offs, n, e->line, p - v);
-		if (config_ref_parse(&p, &ref, &cause) != 0) {
-			config_error(
+		line = config_store_line_of(offs, n, e->line, p - v);
+		if (config_store_ref_parse(&p, &ref, &cause) != 0) {
+			config_store_error(
 			    L->errs, e->file, line, "action: %s", cause);
 			free(cause);
 			break;
@@ -1576,7 +672,7 @@ config_jail_actions(struct config_load *L, struct config_ctx *c,
 			    jc->actions, jc->nactions + 1, sizeof *jc->actions);
 			jc->actions[jc->nactions++] = ac;
 		}
-		config_ref_clear(&ref);
+		config_store_ref_clear(&ref);
 	}
 out:
 	free(v);
@@ -1602,11 +698,13 @@ config_jail_notify(struct config_load *L, struct config_ctx *c,
 	memset(&tmp, 0, sizeof tmp);
 	e = config_jail_ent(c->st, js, "saturation.notify", &tmp);
 	if (e == NULL ||
-	    (v = config_value(c, js->name, "saturation.notify", e)) == NULL ||
-	    *config_trim(v) == '\0')
+	    (v = config_store_value(c, js->name, "saturation.notify", e)) ==
+	        NULL ||
+	    *config_store_trim(v) == '\0')
 		goto out;
-	if (config_ref_parse_one(config_trim(v), &ref, &cause) != 0) {
-		config_error(
+	if (config_store_ref_parse_one(config_store_trim(v), &ref, &cause) !=
+	    0) {
+		config_store_error(
 		    L->errs, e->file, e->line, "saturation.notify: %s", cause);
 		free(cause);
 		goto out;
@@ -1614,13 +712,13 @@ config_jail_notify(struct config_load *L, struct config_ctx *c,
 	ac = config_action_load(L, jc, &ref, e->file, e->line);
 	if (ac != NULL && ac->native != NULL) {
 		/* A firewall action has nothing to tell a person with. */
-		config_error(L->errs, e->file, e->line,
+		config_store_error(L->errs, e->file, e->line,
 		    "saturation.notify: native action '%s' cannot notify",
 		    ref.name);
 		config_action_free(ac);
 		ac = NULL;
 	}
-	config_ref_clear(&ref);
+	config_store_ref_clear(&ref);
 out:
 	free(v);
 	free(tmp.key);
@@ -1648,9 +746,9 @@ config_jail_enabled(struct config_ctx *c, const struct config_sect *js)
 	c->errs = &errs;
 	t = conf_table_find(CONF_TABLE_JAIL, "enabled");
 	e = config_jail_ent(c->st, js, "enabled", &tmp);
-	v = e != NULL ? config_value(c, js->name, "enabled", e) : NULL;
+	v = e != NULL ? config_store_value(c, js->name, "enabled", e) : NULL;
 	if (v == NULL || t == NULL ||
-	    conf_table_check(t, config_trim(v), &n, &cause) != 0)
+	    conf_table_check(t, config_store_trim(v), &n, &cause) != 0)
 		n = 1;
 	free(cause);
 	free(v);
@@ -1685,7 +783,7 @@ config_jail_load(struct config_load *L, struct config_store *st,
 	jc->file = xstrdup(js->file);
 	jc->line = js->line;
 	if (!config_jail_name_ok(js->name)) {
-		config_error(L->errs, js->file, js->line,
+		config_store_error(L->errs, js->file, js->line,
 		    "invalid jail name '%s': use letters, digits, _ . -",
 		    js->name);
 		return jc;
@@ -1708,12 +806,12 @@ config_jail_load(struct config_load *L, struct config_store *st,
 	jc->saturation_notify = config_jail_notify(L, &c, js, jc);
 	if (jc->nlogpaths == 0 &&
 	    (jc->backend == NULL || strcmp(jc->backend, "systemd") != 0))
-		config_error(L->errs, js->file, js->line,
+		config_store_error(L->errs, js->file, js->line,
 		    "jail '%s' has no logpath", js->name);
 	return jc;
 }
 
-/* Add one filter_dirs word (a config_each callback). */
+/* Add one filter_dirs word (a config_store_each callback). */
 static void
 config_daemon_add_dir(struct config_ctx *c, char *w, void *arg)
 {
@@ -1765,7 +863,7 @@ config_daemon(struct config_load *L, struct config_store *st)
 
 	for (i = 0; s != NULL && i < s->nents; i++) {
 		if (conf_table_find(CONF_TABLE_DAEMON, s->ents[i]->key) == NULL)
-			config_error(L->errs, s->ents[i]->file,
+			config_store_error(L->errs, s->ents[i]->file,
 			    s->ents[i]->line, "unknown key '%s' in [jaild]",
 			    s->ents[i]->key);
 	}
@@ -1776,7 +874,7 @@ config_daemon(struct config_load *L, struct config_store *st)
 		t = &conf_table[i];
 		if (!(t->scope & CONF_TABLE_DAEMON))
 			continue;
-		if ((e = config_sect_ent(s, t->name)) == NULL) {
+		if ((e = config_store_sect_ent(s, t->name)) == NULL) {
 			if (t->dflt == NULL)
 				continue;
 			tmp.key = (char *)t->name;
@@ -1785,18 +883,21 @@ config_daemon(struct config_load *L, struct config_store *st)
 			e = &tmp;
 		}
 		if (t->type == CONF_TABLE_LIST) {
-			config_each(&c, "jaild", t->name, e, " \t\n", 0,
+			config_store_each(&c, "jaild", t->name, e, " \t\n", 0,
 			    config_daemon_add_dir, L->cfg);
 			continue;
 		}
-		if ((v = config_value(&c, "jaild", t->name, e)) == NULL)
+		if ((v = config_store_value(&c, "jaild", t->name, e)) == NULL)
 			continue;
 		n = 0;
-		if (conf_table_check(t, config_trim(v), &n, &cause) != 0) {
-			config_error(L->errs, e->file, e->line, "%s", cause);
+		if (conf_table_check(t, config_store_trim(v), &n, &cause) !=
+		    0) {
+			config_store_error(
+			    L->errs, e->file, e->line, "%s", cause);
 			free(cause);
 		} else
-			config_daemon_field(L->cfg, t->name, config_trim(v), n);
+			config_daemon_field(
+			    L->cfg, t->name, config_store_trim(v), n);
 		free(v);
 	}
 }
@@ -1886,7 +987,7 @@ config_jails_file(struct config_load *L, const struct config_store *global,
 		if (s->base || strcmp(s->name, "DEFAULT") == 0)
 			continue;
 		if ((old = config_jail_find(L->cfg, s->name)) != NULL) {
-			config_error(L->errs, s->file, s->line,
+			config_store_error(L->errs, s->file, s->line,
 			    "jail '%s' already defined at %s:%d", s->name,
 			    old->file, old->line);
 			continue;

@@ -11,6 +11,7 @@
 
 #include "datetime.h"
 #include "filter.h"
+#include "filter_ml.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -31,16 +32,9 @@
 #define FILTER_MAXGROUPS 16 /* per kind, per regex */
 #define FILTER_MINLITERAL 3 /* shorter literals do not pay for memmem */
 #define FILTER_RE_SKIPLINES "\\n(?<skiplines>(?:(?:.*\\n)*?))"
+/* filter_mark keeps every <SKIPLINES> span of a match in struct filter_ml */
+_Static_assert(FILTER_MAXGROUPS <= FILTER_ML_MAXSKIP, "skip spans");
 
-/*
- * <F-MLFID> sessions.  Attackers choose these ids (a pid, a connection
- * number, a whole prefix line), so the cache is capped: the oldest session
- * goes first, as in fail2ban's Utils.Cache(maxCount=100, maxTime=5*60),
- * and a session idle for FILTER_MLFID_TTL seconds of log time is forgotten.
- */
-#define FILTER_MLFID_MAX 1000
-#define FILTER_MLFID_TTL 300
-#define FILTER_MLFID_BUCKETS 1024
 #define FILTER_DATE_REUSE 60 /* s: a dateless line takes a date this recent */
 
 /* What a named group captures. */
@@ -73,37 +67,11 @@ struct filter_re {
 	uint8_t ngroups[FILTER_KIND_COUNT];
 };
 
-/* A growing string (patterns, buffered lines). */
+/* A growing string (patterns, literals). */
 struct filter_buf {
 	char *s;
 	size_t len;
 	size_t size;
-};
-
-/* One <F-MLFID> session: what its earlier lines said. */
-struct filter_session {
-	char id[128];
-	size_t idlen;
-	time_t seen; /* log time it was created */
-	int has_addr;
-	struct addr addr;
-	char user[128];
-	int multiuser; /* more than one user tried: never a "nofail" */
-	int nofail;
-	int gained;
-	int pending; /* a failure waits for the session's address */
-	struct filter_session *hnext; /* hash chain */
-	struct filter_session *prev, *next; /* age order, oldest first */
-};
-
-/* What one match says about its session, besides address and user. */
-struct filter_flags {
-	const char *mlfid; /* in the matched text: no copy per line */
-	size_t mlfidlen;
-	int has_mlfid;
-	int nofail;
-	int gained;
-	int forget;
 };
 
 struct filter {
@@ -124,16 +92,7 @@ struct filter {
 	int has_mlfid; /* some regex captures <F-MLFID> */
 	int has_lastdate;
 	time_t lastdate; /* the last date seen, for dateless lines */
-	struct filter_buf *lines; /* maxlines > 1: the last lines, dates cut */
-	size_t nlines;
-	struct filter_buf joined; /* those lines, each followed by \n */
-	size_t mstart, mend; /* the last failregex match in joined */
-	size_t skip[FILTER_MAXGROUPS][2]; /* its <SKIPLINES> spans */
-	size_t nskip;
-	int mmatched; /* a failregex matched: trim the buffer */
-	struct filter_session *buckets[FILTER_MLFID_BUCKETS];
-	struct filter_session *oldest, *newest;
-	size_t nsessions;
+	struct filter_ml ml; /* the line buffer and <F-MLFID> sessions */
 };
 
 /* Append n bytes to b. */
@@ -593,160 +552,6 @@ fail:
 	return NULL;
 }
 
-/* Hash an <F-MLFID> to its bucket (FNV-1a; chains stay short: capped). */
-static size_t
-filter_session_hash(const char *id, size_t len)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)id[i]) * 16777619u;
-	return h % FILTER_MLFID_BUCKETS;
-}
-
-/* Copy the string s into buf[size] (truncating), without printf's cost. */
-static void
-filter_strcpy(char *buf, size_t size, const char *s)
-{
-	size_t n = strnlen(s, size - 1);
-
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-}
-
-/* Unlink session s from its chain and from the age list; free it. */
-static void
-filter_session_drop(struct filter *f, struct filter_session *s)
-{
-	struct filter_session **pp;
-
-	pp = &f->buckets[filter_session_hash(s->id, s->idlen)];
-	while (*pp != s)
-		pp = &(*pp)->hnext;
-	*pp = s->hnext;
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		f->oldest = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	else
-		f->newest = s->prev;
-	f->nsessions--;
-	free(s);
-}
-
-/* Find session id; one older than FILTER_MLFID_TTL is forgotten. */
-static struct filter_session *
-filter_session_find(struct filter *f, const char *id, size_t len, time_t when)
-{
-	struct filter_session *s;
-
-	s = f->buckets[filter_session_hash(id, len)];
-	for (; s != NULL; s = s->hnext) {
-		if (s->idlen != len || memcmp(s->id, id, len) != 0)
-			continue;
-		if (when - s->seen > FILTER_MLFID_TTL) {
-			filter_session_drop(f, s);
-			return NULL;
-		}
-		return s;
-	}
-	return NULL;
-}
-
-/* Start session id: expired sessions go first, then the oldest if full. */
-static struct filter_session *
-filter_session_add(struct filter *f, const char *id, size_t len, time_t when)
-{
-	struct filter_session *s;
-	size_t h;
-
-	while (
-	    f->oldest != NULL && (f->nsessions >= FILTER_MLFID_MAX ||
-	                             when - f->oldest->seen > FILTER_MLFID_TTL))
-		filter_session_drop(f, f->oldest);
-	s = xcalloc(1, sizeof *s);
-	memcpy(s->id, id, len); /* len < sizeof s->id: filter_take_flags */
-	s->idlen = len;
-	s->seen = when;
-	h = filter_session_hash(s->id, len);
-	s->hnext = f->buckets[h];
-	f->buckets[h] = s;
-	s->prev = f->newest;
-	if (f->newest != NULL)
-		f->newest->next = s;
-	else
-		f->oldest = s;
-	f->newest = s;
-	f->nsessions++;
-	return s;
-}
-
-/* Fold this match's address, user and nofail state into session s. */
-static int
-filter_session_update(struct filter_session *s, const struct filter_flags *fl,
-    struct filter_result *res)
-{
-	int pending;
-
-	if (res->user[0] != '\0') {
-		if (s->user[0] != '\0' && strcmp(s->user, res->user) != 0)
-			s->multiuser = 1;
-		filter_strcpy(s->user, sizeof s->user, res->user);
-	}
-	if (fl->gained)
-		s->pending = 0; /* a login resets the failures before it */
-	if (res->has_addr) {
-		s->addr = res->addr;
-		s->has_addr = 1;
-	}
-	s->nofail = fl->nofail || fl->gained;
-	s->gained = fl->gained;
-	pending = s->pending;
-	s->pending = 0;
-	res->addr = s->addr;
-	res->has_addr = s->has_addr;
-	filter_strcpy(res->user, sizeof res->user, s->user);
-	return pending;
-}
-
-/*
- * Merge a match into its <F-MLFID> session, as fail2ban's _mergeFailure
- * and findFailure do: a line without an address takes the session's; a
- * <F-NOFAIL> line only stores what it knows; <F-MLFFORGET> ends the
- * session; a failure met before any address stays pending until one
- * comes.  Several users tried in one session always count as failures.
- */
-static enum filter_verdict
-filter_session_merge(struct filter *f, const struct filter_flags *fl,
-    time_t when, struct filter_result *res)
-{
-	struct filter_session *s;
-	int nofail = fl->nofail || fl->gained, fresh = 0, pending, multi;
-
-	s = filter_session_find(f, fl->mlfid, fl->mlfidlen, when);
-	if (s == NULL) {
-		if (fl->forget)
-			return nofail || !res->has_addr ? FILTER_NOMATCH
-			                                : FILTER_MATCH;
-		s = filter_session_add(f, fl->mlfid, fl->mlfidlen, when);
-		fresh = 1;
-	}
-	pending = filter_session_update(s, fl, res) && !fresh;
-	multi = s->multiuser;
-	if (pending || multi)
-		nofail = s->nofail = s->gained = 0;
-	if (!nofail && !res->has_addr)
-		s->pending = 1; /* fail2ban's mlfpending */
-	if (fl->forget)
-		filter_session_drop(f, s);
-	if (nofail || !res->has_addr)
-		return FILTER_NOMATCH;
-	return FILTER_MATCH;
-}
-
 static void
 filter_free(struct filter *f)
 {
@@ -766,12 +571,7 @@ filter_free(struct filter *f)
 	free(f->name);
 	free(f->datepattern);
 	free(f->scratch);
-	for (i = 0; f->lines != NULL && i < (size_t)f->maxlines; i++)
-		free(f->lines[i].s);
-	free(f->lines);
-	free(f->joined.s);
-	while (f->oldest != NULL)
-		filter_session_drop(f, f->oldest);
+	filter_ml_clear(&f->ml);
 	free(f);
 }
 
@@ -828,8 +628,7 @@ filter_create(const struct filter_conf *fc, char **cause)
 	}
 	if (f->pref != NULL && f->pref->ngroups[FILTER_KIND_MLFID] > 0)
 		f->has_mlfid = 1;
-	if (f->maxlines > 1)
-		f->lines = xcalloc((size_t)f->maxlines, sizeof *f->lines);
+	filter_ml_init(&f->ml, f->maxlines);
 	f->md = pcre2_match_data_create(maxcap + 1, NULL);
 	return f;
 fail:
@@ -984,9 +783,8 @@ filter_take_flags(struct filter *f, const struct filter_re *re, const char *s,
 		        f, re->groups[FILTER_KIND_MLFID][i], &start, &len))
 			continue;
 		fl->mlfid = s + start;
-		fl->mlfidlen = len < sizeof((struct filter_session *)0)->id
-		                   ? len
-		                   : sizeof((struct filter_session *)0)->id - 1;
+		fl->mlfidlen =
+		    len < FILTER_ML_IDMAX ? len : FILTER_ML_IDMAX - 1;
 		fl->has_mlfid = 1;
 		break;
 	}
@@ -1002,16 +800,16 @@ filter_mark(struct filter *f, const struct filter_re *re, size_t base)
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
 	size_t i, start, len;
 
-	f->mmatched = 1;
-	f->mstart = base + ov[0];
-	f->mend = base + ov[1];
-	f->nskip = 0;
+	f->ml.mmatched = 1;
+	f->ml.mstart = base + ov[0];
+	f->ml.mend = base + ov[1];
+	f->ml.nskip = 0;
 	for (i = 0; i < re->ngroups[FILTER_KIND_SKIPLINES]; i++) {
 		if (!filter_group(
 		        f, re->groups[FILTER_KIND_SKIPLINES][i], &start, &len))
 			continue;
-		f->skip[f->nskip][0] = base + start;
-		f->skip[f->nskip++][1] = base + start + len;
+		f->ml.skip[f->ml.nskip][0] = base + start;
+		f->ml.skip[f->ml.nskip++][1] = base + start + len;
 	}
 }
 
@@ -1133,8 +931,8 @@ filter_match_text(struct filter *f, const char *s, size_t slen, uint64_t mask,
 			if (filter_exec(f, &f->ign[i], s, slen))
 				return (res->verdict = FILTER_IGNORED);
 		if (fl.has_mlfid)
-			res->verdict = filter_session_merge(
-			    f, &fl, res->has_time ? res->when : now, res);
+			res->verdict = filter_ml_session_merge(
+			    &f->ml, &fl, res->has_time ? res->when : now, res);
 		else
 			res->verdict =
 			    fl.nofail ? FILTER_NOMATCH : FILTER_MATCH;
@@ -1143,75 +941,6 @@ filter_match_text(struct filter *f, const char *s, size_t slen, uint64_t mask,
 		return res->verdict;
 	}
 	return FILTER_NOMATCH;
-}
-
-/* Rebuild the joined buffer: every line followed by \n, as fail2ban's. */
-static void
-filter_lines_join(struct filter *f)
-{
-	size_t i;
-
-	f->joined.len = 0;
-	filter_buf_add(&f->joined, "", 0);
-	for (i = 0; i < f->nlines; i++) {
-		filter_buf_add(&f->joined, f->lines[i].s, f->lines[i].len);
-		filter_buf_add(&f->joined, "\n", 1);
-	}
-}
-
-/* Append a line (its date cut out), dropping the oldest when full. */
-static void
-filter_lines_push(struct filter *f, const char *s, size_t len)
-{
-	struct filter_buf tmp;
-
-	if (f->nlines == (size_t)f->maxlines) {
-		tmp = f->lines[0];
-		memmove(
-		    f->lines, f->lines + 1, (f->nlines - 1) * sizeof *f->lines);
-		f->lines[--f->nlines] = tmp;
-	}
-	f->lines[f->nlines].len = 0;
-	filter_buf_add(&f->lines[f->nlines++], s, len);
-	filter_lines_join(f);
-}
-
-/* Tell whether joined[start..end) lies inside a <SKIPLINES> span. */
-static int
-filter_lines_skipped(const struct filter *f, size_t start, size_t end)
-{
-	size_t i;
-
-	for (i = 0; i < f->nskip; i++)
-		if (f->skip[i][0] <= start && end <= f->skip[i][1])
-			return 1;
-	return 0;
-}
-
-/*
- * Drop the lines a failregex matched from the buffer, as fail2ban's
- * getUnmatchedTupleLines: lines before and after the match stay, and so
- * do the lines <SKIPLINES> stepped over, so they can start another match.
- */
-static void
-filter_lines_trim(struct filter *f)
-{
-	struct filter_buf tmp;
-	size_t i, n = 0, pos = 0, end, last;
-
-	last = f->mend > f->mstart ? f->mend - 1 : f->mstart;
-	for (i = 0; i < f->nlines; i++) {
-		end = pos + f->lines[i].len + 1;
-		if (pos > last || end <= f->mstart ||
-		    filter_lines_skipped(f, pos, end)) {
-			tmp = f->lines[n];
-			f->lines[n++] = f->lines[i];
-			f->lines[i] = tmp;
-		}
-		pos = end;
-	}
-	f->nlines = n;
-	filter_lines_join(f);
 }
 
 /* Match with a buffer of the last maxlines lines (multi-line regexes). */
@@ -1224,12 +953,12 @@ filter_match_lines(struct filter *f, const char *line, size_t len, time_t now,
 	size_t slen;
 
 	s = filter_cut_date(f, line, len, now, res, &slen);
-	filter_lines_push(f, s, slen);
-	f->mmatched = 0;
+	filter_ml_lines_push(&f->ml, s, slen);
+	f->ml.mmatched = 0;
 	v = filter_match_text(
-	    f, f->joined.s, f->joined.len, ~(uint64_t)0, now, res);
-	if (f->mmatched)
-		filter_lines_trim(f);
+	    f, f->ml.joined.s, f->ml.joined.len, ~(uint64_t)0, now, res);
+	if (f->ml.mmatched)
+		filter_ml_lines_trim(&f->ml);
 	return v;
 }
 
