@@ -44,6 +44,9 @@ struct action_nft_buf {
 	size_t cap;
 };
 
+struct action_nft_evjob;
+struct action_nft_sweep;
+
 struct action_nft {
 	struct nft_ctx *nft;
 	char *table;
@@ -60,10 +63,55 @@ struct action_nft {
 	struct action_nft_op *ops;
 	size_t nops;
 	size_t capops;
-	struct addr *evq;
+	struct addr *evq; /* banned this turn, or while a job ran */
 	size_t nevq;
 	size_t capevq;
+	struct action_nft_evjob *evjob; /* the eviction running, or NULL */
+	struct action_nft_sweep *sweep; /* the stale sweep running, or NULL */
+	struct addr *since; /* hosts banned since the sweep began */
+	size_t nsince;
+	size_t capsince;
 	struct action_nft_buf buf;
+};
+
+/*
+ * An eviction run by a libuv worker: sock_diag walks the host's whole
+ * TCP hash table (~12 ms on a busy host), too long for the loop thread.
+ * The job owns copies of what it reads; n is NULL once the action is
+ * freed, and then the after-work callback only frees the job.
+ */
+struct action_nft_evjob {
+	uv_work_t req;
+	struct action *a;
+	struct action_nft *n;
+	struct addr *addrs;
+	size_t naddrs;
+	uint16_t *lports;
+	size_t nlports;
+	unsigned *counts;
+	char *why;
+	int rc;
+};
+
+/*
+ * The stale sweep after a restore: the kernel's hash sets dumped by a
+ * worker (a dump is quadratic in the set's size), then what the store
+ * does not hold deleted on the loop.  want is the restore's hosts,
+ * sorted; like the eviction job it outlives its action if need be.
+ */
+struct action_nft_sweep {
+	uv_work_t req;
+	struct action *a;
+	struct action_nft *n;
+	struct addr *want;
+	size_t nwant;
+	char *table;
+	char *sets[2];
+	struct nftset_elem *have;
+	size_t nhave;
+	int interrupted;
+	char *why;
+	int rc;
 };
 
 static const char *const action_nft_suffix[ACTION_NFT_NSETS] = {
@@ -375,6 +423,11 @@ action_nft_impl_free(struct action_nft *n)
 
 	if (n == NULL)
 		return;
+	/* Jobs still running finish without it (see action_nft_evjob). */
+	if (n->evjob != NULL)
+		n->evjob->n = NULL;
+	if (n->sweep != NULL)
+		n->sweep->n = NULL;
 	if (n->nft != NULL)
 		nft_ctx_free(n->nft);
 	free(n->table);
@@ -385,6 +438,7 @@ action_nft_impl_free(struct action_nft *n)
 	free(n->lports);
 	free(n->ops);
 	free(n->evq);
+	free(n->since);
 	free(n->buf.s);
 	free(n);
 }
@@ -528,6 +582,15 @@ action_nft_ban(struct action *a, const struct action_ban *b)
 	}
 	action_nft_queue(n, &b->addr, t, ACTION_NFT_ADD);
 	a->stats.bans++;
+	if (n->sweep != NULL && addr_is_host(&b->addr)) {
+		/* The sweep's dump may predate this ban: keep it. */
+		if (n->nsince == n->capsince) {
+			n->capsince = n->capsince ? n->capsince * 2 : 16;
+			n->since = xreallocarray(
+			    n->since, n->capsince, sizeof *n->since);
+		}
+		n->since[n->nsince++] = b->addr;
+	}
 	if (!n->evict || !n->tcp)
 		return;
 	if (n->nevq == n->capevq) {
@@ -651,39 +714,105 @@ action_nft_send(struct action *a, const struct action_nft_op *ops, size_t nops)
 	action_nft_send(a, ops + nops / 2, nops - nops / 2);
 }
 
-/* Destroy the held connections of this turn's banned addresses. */
+/* Log and count the connections an eviction destroyed. */
 static void
-action_nft_evict(struct action *a)
+action_nft_evict_report(struct action *a, const struct addr *addrs,
+    size_t naddrs, const unsigned *counts)
 {
-	struct action_nft *n = a->impl;
-	char s[ADDR_STRLEN], *why = NULL;
-	unsigned *counts;
+	char s[ADDR_STRLEN];
 	uint64_t total = 0;
 	size_t i;
 
-	counts = xcalloc(n->nevq, sizeof *counts);
-	if (sockdiag_destroy_from_list(
-	        n->evq, n->nevq, n->lports, n->nlports, counts, &why) != 0) {
-		log_warnx("%s: %s: cannot evict connections: %s", a->jail->name,
-		    a->conf->name, why);
-		a->stats.failures++;
-		free(why);
-	}
-	for (i = 0; i < n->nevq; i++) {
+	for (i = 0; i < naddrs; i++) {
 		if (counts[i] == 0)
 			continue;
-		addr_format(&n->evq[i], s, sizeof s);
+		addr_format(&addrs[i], s, sizeof s);
 		log_info("%s: %s: evicted %u connection%s from %s",
 		    a->jail->name, a->conf->name, counts[i],
 		    counts[i] == 1 ? "" : "s", s);
 		total += counts[i];
 	}
 	a->stats.evicted += total;
-	free(counts);
-	n->nevq = 0;
 }
 
-/* Send everything queued this turn in one batch, then evict. */
+/* Worker: destroy the held connections of the job's addresses. */
+static void
+action_nft_evjob_work(uv_work_t *req)
+{
+	struct action_nft_evjob *j = req->data;
+
+	j->rc = sockdiag_destroy_from_list(
+	    j->addrs, j->naddrs, j->lports, j->nlports, j->counts, &j->why);
+}
+
+static void action_nft_evict_start(struct action *);
+
+/* Loop: report a finished eviction, then start the one queued meanwhile. */
+static void
+action_nft_evjob_done(uv_work_t *req, int status)
+{
+	struct action_nft_evjob *j = req->data;
+	struct action_nft *n = j->n;
+	struct action *a = j->a;
+
+	if (n != NULL) {
+		if (n->evjob == j)
+			n->evjob = NULL;
+		if (j->rc != 0 || status != 0) {
+			log_warnx("%s: %s: cannot evict connections: %s",
+			    a->jail->name, a->conf->name,
+			    j->why != NULL ? j->why : uv_strerror(status));
+			a->stats.failures++;
+		}
+		action_nft_evict_report(a, j->addrs, j->naddrs, j->counts);
+	}
+	free(j->addrs);
+	free(j->lports);
+	free(j->counts);
+	free(j->why);
+	free(j);
+	if (n != NULL && n->nevq != 0 && n->evjob == NULL)
+		action_nft_evict_start(a);
+}
+
+/*
+ * Hand the queued addresses to one worker job (in this thread if the
+ * action has no loop).  The firewall already drops them: the job only
+ * frees the slots they hold, so it may lag the ban by a few ms.
+ */
+static void
+action_nft_evict_start(struct action *a)
+{
+	struct action_nft *n = a->impl;
+	struct action_nft_evjob *j = xcalloc(1, sizeof *j);
+
+	j->a = a;
+	j->n = n;
+	j->addrs = n->evq;
+	j->naddrs = n->nevq;
+	n->evq = NULL;
+	n->nevq = n->capevq = 0;
+	if (n->nlports != 0) {
+		j->lports = xreallocarray(NULL, n->nlports, sizeof *j->lports);
+		memcpy(j->lports, n->lports, n->nlports * sizeof *j->lports);
+		j->nlports = n->nlports;
+	}
+	j->counts = xcalloc(j->naddrs, sizeof *j->counts);
+	j->req.data = j;
+	if (a->loop == NULL ||
+	    uv_queue_work(a->loop, &j->req, action_nft_evjob_work,
+	        action_nft_evjob_done) != 0) {
+		action_nft_evjob_work(&j->req);
+		action_nft_evjob_done(&j->req, 0);
+		return;
+	}
+	n->evjob = j;
+}
+
+/*
+ * Send everything queued this turn in one batch, then evict off the
+ * loop: one job at a time, bans of later turns wait for the next.
+ */
 static void
 action_nft_flush(struct action *a)
 {
@@ -695,8 +824,8 @@ action_nft_flush(struct action *a)
 		action_nft_send(a, n->ops, n->nops);
 		n->nops = 0;
 	}
-	if (n->nevq != 0)
-		action_nft_evict(a);
+	if (n->nevq != 0 && n->evjob == NULL)
+		action_nft_evict_start(a);
 }
 
 /* Send what is queued; delete chain and sets only if flush_on_stop. */
@@ -726,33 +855,40 @@ action_nft_stop(struct action *a)
 	}
 }
 
+/* Read the elements of set i with their time left, unsorted. */
+static int
+action_nft_have_set(struct action_nft *n, size_t i, struct nftset_elem **out,
+    size_t *nout, char **cause)
+{
+	size_t odd = 0;
+
+	if (nftset_list(n->table, n->sets[i], i % 2 ? AF_INET6 : AF_INET,
+	        i >= 2, out, nout, &odd, cause) != 0)
+		return -1;
+	if (odd != 0)
+		log_warnx("set %s: ignoring %zu elements jaild did not add",
+		    n->sets[i], odd);
+	return 0;
+}
+
 /* Read the elements of all four sets, with their time left, unsorted. */
 static int
 action_nft_have(
     struct action_nft *n, struct nftset_elem **out, size_t *nout, char **cause)
 {
 	struct nftset_elem *e;
-	size_t i, ne, odd, cap = 0;
+	size_t i, ne;
 
 	*out = NULL;
 	*nout = 0;
 	for (i = 0; i < ACTION_NFT_NSETS; i++) {
-		if (nftset_list(n->table, n->sets[i],
-		        i % 2 ? AF_INET6 : AF_INET, i >= 2, &e, &ne, &odd,
-		        cause) != 0) {
+		if (action_nft_have_set(n, i, &e, &ne, cause) != 0) {
 			free(*out);
 			*out = NULL;
 			*nout = 0;
 			return -1;
 		}
-		if (odd != 0)
-			log_warnx("set %s: ignoring %zu elements jaild did "
-			          "not add",
-			    n->sets[i], odd);
-		if (*nout + ne > cap) {
-			cap = (*nout + ne) * 2;
-			*out = xreallocarray(*out, cap, sizeof **out);
-		}
+		*out = xreallocarray(*out, *nout + ne + 1, sizeof **out);
 		if (ne != 0)
 			memcpy(*out + *nout, e, ne * sizeof *e);
 		*nout += ne;
@@ -884,10 +1020,231 @@ action_nft_diff(const struct nftset_elem *have, size_t nhave,
 	return k;
 }
 
+static int
+action_nft_addr_cmp(const void *a, const void *b)
+{
+	return addr_cmp(a, b);
+}
+
+/* Worker: dump the hash sets, twice if a change interrupted the first. */
+static void
+action_nft_sweep_work(uv_work_t *req)
+{
+	struct action_nft_sweep *sw = req->data;
+	struct nftset_elem *e;
+	size_t i, ne, try;
+	int intr;
+
+	for (i = 0; i < 2; i++) {
+		for (try = 0; try < 2; try++) {
+			if (nftset_list_loose(sw->table, sw->sets[i],
+			        i ? AF_INET6 : AF_INET, &e, &ne, &intr,
+			        &sw->why) != 0) {
+				sw->rc = -1;
+				return;
+			}
+			sw->have = xreallocarray(
+			    sw->have, sw->nhave + ne + 1, sizeof *sw->have);
+			memcpy(sw->have + sw->nhave, e, ne * sizeof *e);
+			sw->nhave += ne;
+			free(e);
+			sw->interrupted = intr;
+			if (!intr)
+				break;
+		}
+	}
+}
+
+/* Delete what the sweep found that neither the store nor a later ban has. */
+static void
+action_nft_sweep_apply(struct action_nft_sweep *sw)
+{
+	struct action_nft *n = sw->n;
+	struct action_nft_op *ops;
+	const struct addr *x;
+	size_t i, k = 0;
+
+	ops = xcalloc(sw->nhave + 1, sizeof *ops);
+	if (n->nsince > 1)
+		qsort(
+		    n->since, n->nsince, sizeof *n->since, action_nft_addr_cmp);
+	for (i = 0; i < sw->nhave; i++) {
+		x = &sw->have[i].addr;
+		if (bsearch(x, sw->want, sw->nwant, sizeof *sw->want,
+		        action_nft_addr_cmp) != NULL ||
+		    (n->nsince != 0 &&
+		        bsearch(x, n->since, n->nsince, sizeof *n->since,
+		            action_nft_addr_cmp) != NULL))
+			continue;
+		ops[k].addr = *x;
+		ops[k++].kind = ACTION_NFT_DEL;
+	}
+	/* A twice-read dump repeats elements: delete each once. */
+	qsort(ops, k, sizeof *ops, action_nft_op_cmp);
+	for (i = 0, sw->nhave = 0; i < k; i++) {
+		if (sw->nhave == 0 ||
+		    !addr_equal(&ops[sw->nhave - 1].addr, &ops[i].addr))
+			ops[sw->nhave++] = ops[i];
+	}
+	action_nft_send(sw->a, ops, sw->nhave);
+	log_info("%s: %s: stale sweep: %zu hosts removed%s", sw->a->jail->name,
+	    sw->a->conf->name, sw->nhave,
+	    sw->interrupted ? " (the sets changed while read)" : "");
+	free(ops);
+}
+
+/* Loop: apply a finished sweep, unless its action is gone or restored. */
+static void
+action_nft_sweep_done(uv_work_t *req, int status)
+{
+	struct action_nft_sweep *sw = req->data;
+	struct action_nft *n = sw->n;
+
+	if (n != NULL) {
+		n->sweep = NULL;
+		if (sw->rc != 0 || status != 0) {
+			log_warnx("%s: %s: stale sweep: %s", sw->a->jail->name,
+			    sw->a->conf->name,
+			    sw->why != NULL ? sw->why : uv_strerror(status));
+			sw->a->stats.failures++;
+		} else
+			action_nft_sweep_apply(sw);
+		n->nsince = 0;
+	}
+	free(sw->want);
+	free(sw->table);
+	free(sw->sets[0]);
+	free(sw->sets[1]);
+	free(sw->have);
+	free(sw->why);
+	free(sw);
+}
+
 /*
- * Make the sets hold exactly bans, with their remaining time, in one
- * transaction: nothing is flushed, so a banned address is never let in
- * while this runs, and nothing already right is touched.
+ * Find and delete the hosts the kernel holds and the store does not,
+ * after the restore's adds (so there is no gap), off the loop: the dump
+ * takes over a second at 100,000 elements.  want: sorted.
+ */
+static void
+action_nft_sweep_start(
+    struct action *a, const struct action_nft_op *want, size_t nwant)
+{
+	struct action_nft *n = a->impl;
+	struct action_nft_sweep *sw = xcalloc(1, sizeof *sw);
+	size_t i;
+
+	sw->a = a;
+	sw->n = n;
+	sw->want = xcalloc(nwant + 1, sizeof *sw->want);
+	for (i = 0; i < nwant; i++) {
+		if (addr_is_host(&want[i].addr))
+			sw->want[sw->nwant++] = want[i].addr;
+	}
+	sw->table = xstrdup(n->table);
+	sw->sets[0] = xstrdup(n->sets[0]);
+	sw->sets[1] = xstrdup(n->sets[1]);
+	if (n->sweep != NULL)
+		n->sweep->n =
+		    NULL; /* an older restore's: this one replaces it */
+	n->sweep = sw;
+	n->nsince = 0;
+	sw->req.data = sw;
+	if (a->loop == NULL ||
+	    uv_queue_work(a->loop, &sw->req, action_nft_sweep_work,
+	        action_nft_sweep_done) != 0) {
+		action_nft_sweep_work(&sw->req);
+		action_nft_sweep_done(&sw->req, 0);
+	}
+}
+
+/*
+ * Queue into ops the hosts of want (sorted) in set i that the kernel
+ * lacks or holds with a wrong timeout, found by key: linear, where a
+ * dump of the set is quadratic.  Returns how many were queued.
+ */
+static size_t
+action_nft_restore_hosts(struct action *a, const struct action_nft_op *want,
+    size_t nwant, size_t set, struct action_nft_op *ops, size_t *missing)
+{
+	struct action_nft *n = a->impl;
+	struct nftset_elem e = {0};
+	struct addr *keys = xcalloc(nwant + 1, sizeof *keys);
+	size_t *idx = xcalloc(nwant + 1, sizeof *idx), i, nk = 0, k = 0;
+	uint64_t *left;
+	uint8_t *found;
+	char *why = NULL;
+
+	for (i = 0; i < nwant; i++) {
+		if (action_nft_set_index(&want[i].addr) == set) {
+			idx[nk] = i;
+			keys[nk++] = want[i].addr;
+		}
+	}
+	found = xcalloc(nk + 1, 1);
+	left = xcalloc(nk + 1, sizeof *left);
+	if (nftset_get(n->table, n->sets[set], set ? AF_INET6 : AF_INET, keys,
+	        nk, found, left, &why) != 0) {
+		log_warnx("%s: %s: adding every ban: %s", a->jail->name,
+		    a->conf->name, why);
+		free(why);
+		memset(found, 0, nk);
+	}
+	for (i = 0; i < nk; i++) {
+		e.expires_ms = left[i];
+		if (!found[i])
+			(*missing)++;
+		if (!found[i] ||
+		    !action_nft_same_timeout(&e, want[idx[i]].timeout))
+			ops[k++] = want[idx[i]];
+	}
+	free(keys);
+	free(idx);
+	free(found);
+	free(left);
+	return k;
+}
+
+/*
+ * Queue into ops what makes prefix set i hold exactly the prefixes of
+ * want (sorted): a dump and a diff, as prefix sets stay small.
+ */
+static size_t
+action_nft_restore_prefixes(struct action *a, const struct action_nft_op *want,
+    size_t nwant, size_t set, struct action_nft_op **ops, size_t *nops,
+    size_t *missing, size_t *stale)
+{
+	struct action_nft *n = a->impl;
+	struct action_nft_op *w = xcalloc(nwant + 1, sizeof *w);
+	struct nftset_elem *have = NULL;
+	size_t i, nw = 0, nhave = 0, k, m, st;
+	char *why = NULL;
+
+	for (i = 0; i < nwant; i++) {
+		if (action_nft_set_index(&want[i].addr) == set)
+			w[nw++] = want[i];
+	}
+	if (action_nft_have_set(n, set, &have, &nhave, &why) != 0) {
+		log_warnx("%s: %s: cannot read set %s, adding every ban: %s",
+		    a->jail->name, a->conf->name, n->sets[set], why);
+		free(why);
+	}
+	if (nhave > 1)
+		qsort(have, nhave, sizeof *have, action_nft_elem_cmp);
+	*ops = xreallocarray(*ops, *nops + nhave + nw + 1, sizeof **ops);
+	k = action_nft_diff(have, nhave, w, nw, *ops + *nops, &m, &st);
+	*nops += k;
+	*missing += m;
+	*stale += st;
+	free(w);
+	free(have);
+	return k;
+}
+
+/*
+ * Make the sets hold exactly bans, with their remaining time: nothing is
+ * flushed, so a banned address is never let in while this runs, and
+ * nothing already right is touched.  Hosts are checked by key and the
+ * prefix sets diffed, on the critical path; stale hosts are swept after.
  */
 static void
 action_nft_restore(
@@ -895,30 +1252,26 @@ action_nft_restore(
 {
 	struct action_nft *n = a->impl;
 	struct action_nft_op *want, *ops;
-	struct nftset_elem *have = NULL;
-	size_t nwant, nhave = 0, k, missing, stale;
-	char *why = NULL;
+	size_t nwant, k = 0, i, missing = 0, stale = 0;
 
 	if (n == NULL)
 		return;
 	want = action_nft_wanted(bans, nbans, &nwant);
-	if (action_nft_have(n, &have, &nhave, &why) != 0) {
-		log_warnx("%s: %s: cannot read the sets, adding every ban: %s",
-		    a->jail->name, a->conf->name, why);
-		free(why);
-	}
-	if (nhave != 0)
-		qsort(have, nhave, sizeof *have, action_nft_elem_cmp);
-	ops = xcalloc(nhave + nwant + 1, sizeof *ops);
-	k = action_nft_diff(have, nhave, want, nwant, ops, &missing, &stale);
+	ops = xcalloc(nwant + 1, sizeof *ops);
+	for (i = 0; i < 2; i++)
+		k += action_nft_restore_hosts(
+		    a, want, nwant, i, ops + k, &missing);
+	for (i = 2; i < ACTION_NFT_NSETS; i++)
+		action_nft_restore_prefixes(
+		    a, want, nwant, i, &ops, &k, &missing, &stale);
 	action_nft_send(a, ops, k);
-	log_info("%s: %s: %zu bans in the firewall (%zu stale removed, %zu "
-	         "missing added, %zu timeouts refreshed)",
-	    a->jail->name, a->conf->name, nwant, stale, missing,
-	    k - stale - missing);
+	log_info("%s: %s: %zu bans in the firewall (%zu missing added, %zu "
+	         "timeouts refreshed, %zu stale prefixes removed)",
+	    a->jail->name, a->conf->name, nwant, missing, k - stale - missing,
+	    stale);
 	free(ops);
+	action_nft_sweep_start(a, want, nwant);
 	free(want);
-	free(have);
 }
 
 /* Free the private state; the struct action itself is action_free's. */

@@ -238,8 +238,11 @@ e2e_stop_jaild
 start_jaild
 [ "$(all_elems)" = "$BEFORE" ] || e2e_fail "restart: $(all_elems)"
 [ "$(rules)" = 4 ] || e2e_fail "restart duplicated rules: $(rules)"
-grep -q "4 bans in the firewall (0 stale removed, 0 missing added, 0 " \
+grep -q "4 bans in the firewall (0 missing added, 0 timeouts refreshed, 0 " \
     "$T/jaild.log" || e2e_fail "restart rewrote the sets"
+# The stale sweep (a dump in a worker) follows the start.
+e2e_wait 5 "stale sweep" grep -q "stale sweep: 0 hosts removed" \
+    "$T/jaild.log" || e2e_fail "no stale sweep after restart"
 
 # kill -9, and the kernel edited while jaild is down: a stale element and
 # a lost one.  The restart reconciles both, and the rest is untouched.
@@ -247,10 +250,15 @@ e2e_stop_jaild KILL
 $S nft add element inet jaild mail_v4 '{ 10.77.0.99 }'
 $S nft delete element inet jaild mail_n6 '{ fd77:0:0:5::/64 }'
 start_jaild
-[ "$(all_elems)" = "$BEFORE" ] || e2e_fail "after kill -9: $(all_elems)"
+# The missing prefix is back at once; the stale host goes with the sweep.
+in_set n6 fd77:0:0:5::/64 || e2e_fail "missing prefix not restored at start"
+e2e_wait 5 "stale host swept" test "$(all_elems)" = "$BEFORE" ||
+	e2e_fail "after kill -9: $(all_elems)"
 [ "$(rules)" = 4 ] || e2e_fail "kill -9 restart duplicated rules"
-grep -q "(1 stale removed, 1 missing added, 0 " "$T/jaild.log" ||
-	e2e_fail "no reconciliation logged"
+grep -q "(1 missing added, 0 timeouts refreshed, 0 stale prefixes" \
+    "$T/jaild.log" || e2e_fail "no reconciliation logged"
+grep -q "stale sweep: 1 hosts removed" "$T/jaild.log" ||
+	e2e_fail "no stale host removal logged"
 cannot fd77:0:0:5::7 || e2e_fail "the lost /64 was not restored"
 kill "$PROBE"
 wait "$PROBE" 2>/dev/null

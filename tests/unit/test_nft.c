@@ -15,6 +15,7 @@
 
 #include <criterion/criterion.h>
 #include <nftables/libnftables.h>
+#include <uv.h>
 
 #include "action.h"
 #include "action_nft.h"
@@ -752,4 +753,159 @@ Test(nft, restore_leaves_right_timeouts_and_fixes_wrong_ones)
 	cr_assert_eq(test_nft_left(&t, "sendmail_v4", "10.99.0.4"), 0);
 	cr_assert_eq(t.a.stats.failures, 0);
 	t.a.ops->free(&t.a);
+}
+
+Test(nft, lookup_by_key_finds_present_and_missing_across_batches)
+{
+	struct addr *keys = xcalloc(2000, sizeof *keys);
+	uint64_t *left = xcalloc(2000, sizeof *left);
+	uint8_t *found = xcalloc(2000, 1);
+	char *cause = NULL, cmd[64];
+	FILE *fp;
+	size_t i;
+
+	test_nft_netns();
+	test_nft_sh("nft add table inet jt && nft add set inet jt h4 "
+	            "'{ type ipv4_addr; flags timeout; }' && nft add set "
+	            "inet jt h6 '{ type ipv6_addr; flags timeout; }'");
+	/* Every third of 2,000 keys missing: many batches, many restarts. */
+	fp = popen("nft -f -", "w");
+	cr_assert_not_null(fp);
+	for (i = 0; i < 2000; i++) {
+		snprintf(cmd, sizeof cmd, "10.7.%zu.%zu", i / 256, i % 256);
+		cr_assert_eq(addr_parse(cmd, &keys[i]), 0);
+		if (i % 3 != 0)
+			fprintf(fp, "add element inet jt h4 { %s%s }\n", cmd,
+			    i == 1 ? " timeout 100s" : "");
+	}
+	cr_assert_eq(pclose(fp), 0);
+	cr_assert_eq(
+	    nftset_get("jt", "h4", AF_INET, keys, 2000, found, left, &cause), 0,
+	    "%s", cause);
+	for (i = 0; i < 2000; i++)
+		cr_assert_eq(found[i], i % 3 != 0, "key %zu", i);
+	cr_assert(left[1] > 95000 && left[1] <= 100000, "%llu",
+	    (unsigned long long)left[1]);
+	cr_assert_eq(left[2], 0);
+	/* v6, an empty set, and a set that is not there. */
+	cr_assert_eq(addr_parse("fd99::2", &keys[0]), 0);
+	cr_assert_eq(
+	    nftset_get("jt", "h6", AF_INET6, keys, 1, found, left, &cause), 0,
+	    "%s", cause);
+	cr_assert_eq(found[0], 0);
+	cr_assert_eq(
+	    nftset_get("jt", "nope", AF_INET6, keys, 1, found, left, &cause),
+	    -1);
+	cr_assert_not_null(strstr(cause, "inet jt nope"), "%s", cause);
+	free(cause);
+	free(keys);
+	free(left);
+	free(found);
+}
+
+/* Accept one connection from src to the server, for held slots. */
+static void
+test_nft_hold(int lfd, const char *src, const char *dst, int *c, int *s)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+
+	*c = test_nft_connect(src, dst);
+	cr_assert_geq(*c, 0, "connect %s: %s", src, strerror(errno));
+	*s = accept(lfd, (struct sockaddr *)&peer, &plen);
+	cr_assert_geq(*s, 0);
+}
+
+Test(nft, evict_runs_off_the_loop_one_job_at_a_time)
+{
+	struct test_nft t;
+	uv_loop_t loop;
+	int lfd, c[5], s[5], i, n;
+	char ch;
+
+	test_nft_netns();
+	lfd = test_nft_listen();
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	test_nft_init(&t, "sendmail");
+	t.a.loop = &loop;
+	test_nft_start(&t);
+	for (i = 0; i < 5; i++)
+		test_nft_hold(lfd,
+		    i < 3   ? "10.99.0.2"
+		    : i < 4 ? "fd99::2"
+		            : "10.99.0.3",
+		    i == 3 ? "fd99::1" : "10.99.0.1", &c[i], &s[i]);
+	test_nft_ban(&t, "10.99.0.2", 600, 0);
+	t.a.ops->flush(&t.a);
+	/* The set holds it at once; the count comes with the loop. */
+	cr_assert_geq(test_nft_left(&t, "sendmail_v4", "10.99.0.2"), 590);
+	cr_assert_eq(t.a.stats.evicted, 0, "evicted on the loop thread");
+	/* A second turn's ban waits for the running job, then runs. */
+	test_nft_ban(&t, "fd99::2", 600, 0);
+	t.a.ops->flush(&t.a);
+	cr_assert_eq(t.a.stats.evicted, 0);
+	cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	cr_assert_eq(t.a.stats.evicted, 4);
+	cr_assert_eq(t.a.stats.failures, 0);
+	for (i = 0; i < 4; i++) {
+		n = (int)recv(s[i], &ch, 1, MSG_DONTWAIT);
+		cr_assert(n == 0 || (n == -1 && (errno == ECONNRESET ||
+		                                    errno == ECONNABORTED)),
+		    "socket %d kept: n=%d %s", i, n, strerror(errno));
+	}
+	cr_assert_eq(recv(s[4], &ch, 1, MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN, "legit connection touched");
+	for (i = 0; i < 5; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	t.a.ops->free(&t.a);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+	close(lfd);
+}
+
+Test(nft, stale_sweep_after_restore_removes_only_what_store_lacks)
+{
+	struct test_nft t, t2;
+	struct action_ban store[3];
+	const char *want[] = {"10.99.0.3", "fd99::3", "10.99.6.0/24"};
+	uv_loop_t loop;
+	char *els;
+	size_t i;
+
+	test_nft_netns();
+	test_nft_init(&t, "sendmail");
+	test_nft_start(&t);
+	test_nft_ban(&t, "10.99.0.2", 600, 0);
+	test_nft_ban(&t, "10.99.0.3", 600, 0);
+	test_nft_ban(&t, "10.99.0.4", 600, 0);
+	test_nft_ban(&t, "fd99::2", 0, 0);
+	t.a.ops->flush(&t.a);
+	t.a.ops->free(&t.a);
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	test_nft_init(&t2, "sendmail");
+	t2.a.loop = &loop;
+	test_nft_start(&t2);
+	memset(store, 0, sizeof store);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(addr_parse(want[i], &store[i].addr), 0);
+		store[i].jail = "sendmail";
+		store[i].end = time(NULL) + 300;
+	}
+	t2.a.ops->restore(&t2.a, store, 3);
+	/* Right after restore: every ban in, the stale hosts not yet out. */
+	els = test_nft_elements(&t2);
+	cr_assert_str_eq(els, "10.99.0.2 10.99.0.3 10.99.0.4 10.99.6.0/24 "
+	                      "fd99::2 fd99::3");
+	free(els);
+	/* Banned again while the sweep runs: the sweep must keep it. */
+	test_nft_ban(&t2, "10.99.0.4", 600, 0);
+	t2.a.ops->flush(&t2.a);
+	cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	els = test_nft_elements(&t2);
+	cr_assert_str_eq(els, "10.99.0.3 10.99.0.4 10.99.6.0/24 fd99::3");
+	free(els);
+	cr_assert_eq(t2.a.stats.failures, 0);
+	t2.a.ops->free(&t2.a);
+	cr_assert_eq(uv_loop_close(&loop), 0);
 }
