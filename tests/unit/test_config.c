@@ -544,13 +544,12 @@ Test(config, filter_options_from_init_and_params)
 {
 	struct filter_conf *fc;
 
-	config_test_put("filters/ml.conf",
-	    "[Definition]\n"
-	    "failregex = ^fail <HOST>$\n"
-	    "maxlines = 2\n"
-	    "[Init]\n"
-	    "maxlines = 5\n"
-	    "journalmatch = _COMM=x\n");
+	config_test_put("filters/ml.conf", "[Definition]\n"
+	                                   "failregex = ^fail <HOST>$\n"
+	                                   "maxlines = 2\n"
+	                                   "[Init]\n"
+	                                   "maxlines = 5\n"
+	                                   "journalmatch = _COMM=x\n");
 	fc = config_load_filter(cdir, "ml", &errs);
 	cr_assert_not_null(fc, "%s", errs.n ? errs.msgs[0] : "");
 	/* fail2ban: [Init] wins over [Definition], parameters over both. */

@@ -203,8 +203,7 @@ Test(jail, ban_list_is_sorted_and_find_sees_prefixes, .init = setup,
 	cr_assert_null(jail_ban_get(fx.j, &probe));
 }
 
-Test(jail, remove_through_the_bans_own_address, .init = setup,
-    .fini = teardown)
+Test(jail, remove_through_the_bans_own_address, .init = setup, .fini = teardown)
 {
 	struct jail_ban b, *in;
 	struct addr probe;
