@@ -671,6 +671,7 @@ daemon_unban(
 		return -1;
 	daemon_op_update(d, b->id, time(NULL), by);
 	daemon_pending_add(d, j, b, 1, NULL);
+	j->stats.total_unbans++;
 	addr_format(a, text, sizeof text);
 	log_info("jail %s: unban %s (%s)", j->name, text, by);
 	jail_ban_remove(j, a);

@@ -37,6 +37,7 @@ struct jail_stats {
 	uint64_t ignored;
 	uint64_t total_failures;
 	uint64_t total_bans;
+	uint64_t total_unbans;
 	uint64_t sat_count; /* saturation lines seen */
 	time_t sat_last;
 	uint64_t sat_holders;

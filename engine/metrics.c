@@ -167,8 +167,12 @@ metrics_jail_value(const struct jail *j, size_t k)
 		return j->stats.sat_count;
 	case 8:
 		return j->stats.sat_holders;
-	default:
+	case 9:
 		return j->stats.sat_banned;
+	case 10:
+		return j->stats.sat_episodes;
+	default:
+		return j->stats.total_unbans;
 	}
 }
 
@@ -192,6 +196,10 @@ metrics_render_jails(FILE *f, struct daemon *d)
 	        "Connection holders found during saturation."},
 	    {"jaild_jail_saturation_bans_total", "counter",
 	        "Bans made because of saturation."},
+	    {"jaild_jail_saturation_episodes_total", "counter",
+	        "Saturation episodes (signal lines less than 60 s apart)."},
+	    {"jaild_jail_unbans_total", "counter",
+	        "Bans lifted (expired, jailctl, reload, folded)."},
 	};
 	size_t i, k;
 

@@ -122,6 +122,25 @@ Test(metrics, renders_daemon_state)
 	cr_assert_not_null(
 	    strstr(text, "jaild_jail_bans_total{jail=\"mail\"} 1\n"));
 	cr_assert_not_null(
+	    strstr(text, "jaild_jail_unbans_total{jail=\"mail\"} 0\n"));
+	cr_assert_not_null(strstr(
+	    text, "jaild_jail_saturation_episodes_total{jail=\"mail\"} 0\n"));
+	free(text);
+	cr_assert_eq(
+	    daemon_unban(d, daemon_jail_find(d, "mail"), &a, "test"), 0);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	text = metrics_render(d, daemon_metrics(d));
+	cr_assert_not_null(
+	    strstr(text, "jaild_jail_unbans_total{jail=\"mail\"} 1\n"), "%s",
+	    text);
+	cr_assert_not_null(
+	    strstr(text, "jaild_jail_bans_active{jail=\"mail\"} 0\n"));
+	free(text);
+	cr_assert_not_null(daemon_ban(d, daemon_jail_find(d, "mail"), &a, 600,
+	    3, "failures", NULL, &cause));
+	uv_run(&loop, UV_RUN_NOWAIT);
+	text = metrics_render(d, daemon_metrics(d));
+	cr_assert_not_null(
 	    strstr(text, "# TYPE jaild_source_lines_total counter\n"));
 	cr_assert_not_null(strstr(text, "jaild_source_lines_total{path=\""));
 	cr_assert_not_null(strstr(text, "jaild_action_failures_total{jail="
