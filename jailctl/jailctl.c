@@ -528,9 +528,10 @@ jailctl_print_saturation(const json_t *sat)
 	    jailctl_get(sat, "banned", b[2], 64));
 	would = jailctl_join(json_object_get(sat, "would_ban"));
 	jailctl_sanitize(would);
-	printf("            mode %s, %s episodes%s%s\n", mode,
-	    jailctl_get(sat, "episodes", b[3], 64),
-	    *would ? ", would ban " : "", would);
+	jailctl_get(sat, "episodes", b[3], 64);
+	printf("            mode %s, %s episode%s%s%s\n", mode, b[3],
+	    strcmp(b[3], "1") == 0 ? "" : "s", *would ? ", would ban " : "",
+	    would);
 	free(would);
 }
 
