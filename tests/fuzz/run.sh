@@ -15,7 +15,9 @@ mkdir -p "$build"
 corpus=$build/fuzz-corpus
 rm -rf "$corpus"
 mkdir -p "$corpus/conf" "$corpus/filter" "$corpus/ctl"
-cp "$top"/filters/*.conf "$top"/actions/*.conf "$top"/jails.d/*.conf "$corpus/conf/"
+for d in filters actions jails.d; do
+	for f in "$top/$d"/*.conf; do cp "$f" "$corpus/conf/$d-$(basename "$f")"; done
+done
 grep -hv '^#' "$top"/tests/filters/*.log | head -n 500 | split -l 1 - "$corpus/filter/line"
 printf '%s\n' '{"v":1,"id":1,"cmd":"status","args":{}}' >"$corpus/ctl/status"
 printf '%s\n' '{"v":1,"id":2,"cmd":"ban","args":{"jail":"x","addr":"1.2.3.4"}}' >"$corpus/ctl/ban"
