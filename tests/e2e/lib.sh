@@ -86,11 +86,19 @@ jcj() {
 }
 
 # e2e_wait SECONDS WHAT COMMAND...: retry COMMAND until it succeeds.
+# A single argument is a shell condition, evaluated afresh each time:
+#   e2e_wait 10 "10 lines" '[ "$(st matched)" = 10 ]'
+# (written as separate words, "$(st matched)" would be expanded once,
+# before the first try, and the wait could never see it change).
 e2e_wait() {
 	local secs=$1 what=$2 i
 	shift 2
 	for i in $(seq 1 $((secs * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
+		if [ $# = 1 ]; then
+			eval "$1" >/dev/null 2>&1 && return 0
+		else
+			"$@" >/dev/null 2>&1 && return 0
+		fi
 		sleep 0.1
 	done
 	echo "timed out after ${secs}s waiting for: $what" >&2

@@ -252,7 +252,7 @@ $S nft delete element inet jaild mail_n6 '{ fd77:0:0:5::/64 }'
 start_jaild
 # The missing prefix is back at once; the stale host goes with the sweep.
 in_set n6 fd77:0:0:5::/64 || e2e_fail "missing prefix not restored at start"
-e2e_wait 5 "stale host swept" test "$(all_elems)" = "$BEFORE" ||
+e2e_wait 5 "stale host swept" 'test "$(all_elems)" = "$BEFORE"' ||
 	e2e_fail "after kill -9: $(all_elems)"
 [ "$(rules)" = 4 ] || e2e_fail "kill -9 restart duplicated rules"
 grep -q "(1 missing added, 0 timeouts refreshed, 0 stale prefixes" \

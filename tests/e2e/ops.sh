@@ -105,7 +105,7 @@ echo "$out" | grep -q "already running (pid $E2E_PID" ||
 kill -HUP "$E2E_PID"
 e2e_wait 20 "RELOADING=1" grep -q "^RELOADING=1 MONOTONIC_USEC=" "$T/notify.log" ||
 	e2e_fail "no RELOADING=1: $(cat "$T/notify.log")"
-e2e_wait 20 "READY after reload" test "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ||
+e2e_wait 20 "READY after reload" '[ "$(grep -c "^READY=1" "$T/notify.log")" -ge 2 ]' ||
 	e2e_fail "no READY=1 after reload: $(cat "$T/notify.log")"
 
 # --- Metrics: one ban from the log, one by hand.

@@ -29,7 +29,7 @@ lines() { # FROM TO FILE: one idle line per address 203.0.113.FROM..TO
 # Phase 1: 1-10 read, then jaild stops with its position saved.
 e2e_start_jaild
 lines 1 10 "$LOG"
-e2e_wait 10 "10 lines" test "$(st matched)" = 10 || e2e_fail "phase 1: $(st matched)"
+e2e_wait 10 "10 lines" 'test "$(st matched)" = 10' || e2e_fail "phase 1: $(st matched)"
 e2e_stop_jaild
 
 # Stopped: 11-20 go to the old file, it is rotated, 21-30 go to a new one.
@@ -41,7 +41,7 @@ cp "$LOG.1" "$LOG.2"
 lines 200 210 "$LOG.2"
 
 e2e_start_jaild
-e2e_wait 10 "20 more lines" test "$(st matched)" = 20 ||
+e2e_wait 10 "20 more lines" 'test "$(st matched)" = 20' ||
 	e2e_fail "after restart matched $(st matched), want 20 (11-30)"
 sleep 0.5
 [ "$(st matched)" = 20 ] || e2e_fail "matched $(st matched), want 20"
@@ -53,7 +53,7 @@ grep -q "rotated while stopped" "$T/jaild.log" || e2e_fail "no rotation log line
 
 # And it goes on following the new file.
 lines 31 32 "$LOG"
-e2e_wait 10 "new file followed" test "$(st matched)" = 22 ||
+e2e_wait 10 "new file followed" 'test "$(st matched)" = 22' ||
 	e2e_fail "new file not followed: $(st matched)"
 
 # Stopped again, rotated again, and jaild is killed mid-way this time:
@@ -63,7 +63,7 @@ lines 33 35 "$LOG"
 mv "$LOG" "$LOG.1"
 lines 36 37 "$LOG"
 e2e_start_jaild
-e2e_wait 10 "5 lines" test "$(st matched)" = 5 || e2e_fail "second rotation: $(st matched)"
+e2e_wait 10 "5 lines" 'test "$(st matched)" = 5' || e2e_fail "second rotation: $(st matched)"
 sleep 1.5 # positions are saved at the end of each loop turn
 e2e_stop_jaild KILL
 e2e_start_jaild

@@ -119,7 +119,7 @@ N=$(echo "$W" | jq .lines)
 [ "$(echo "$W" | jq .copytruncates)" -ge 10 ] || e2e_fail "too few copytruncates: $W"
 
 st() { jcj status | jq -r ".jails[] | select(.name == \"torture\") | .$1"; }
-e2e_wait 60 "all $N lines matched" test "$(st matched)" = "$N"
+e2e_wait 60 "all $N lines matched" 'test "$(st matched)" = "$N"'
 sleep 1
 m=$(st matched) b=$(st banned) l=$(st lines)
 echo "jaild: lines=$l matched=$m banned=$b of $N"

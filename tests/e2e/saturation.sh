@@ -131,7 +131,7 @@ e2e_wait 10 "10.66.0.10 banned" e2e_banned mail 10.66.0.10 ||
 	e2e_fail "ban mode did not ban: $(jcj status mail | jq -c .saturation)"
 jcj list mail | jq -e '.bans | length == 1 and .[0].reason == "saturation"' \
     >/dev/null || e2e_fail "bans: $(jcj list mail)"
-e2e_wait 5 "sockets evicted" test "$(conns_from 10.66.0.10)" = 0 ||
+e2e_wait 5 "sockets evicted" 'test "$(conns_from 10.66.0.10)" = 0' ||
 	e2e_fail "10.66.0.10 still holds $(conns_from 10.66.0.10) connections"
 [ "$(conns_from 10.66.0.11)" = 3 ] || e2e_fail "the talking client was cut"
 [ "$(conns_from 10.66.0.12)" = 3 ] || e2e_fail "the ignoreip client was cut"

@@ -50,7 +50,7 @@ e2e_start_jaild
 e2e_banned mail 203.0.113.7 || e2e_fail "ban lost across restart"
 until2=$(jcj list mail | jq '.bans[] | select(.addr == "203.0.113.7") | .until')
 [ "$until1" = "$until2" ] || e2e_fail "until changed: $until1 -> $until2"
-e2e_wait 5 "action restored" test "$(grep -c '^ban mail 203.0.113.7' "$REC")" -ge 2 ||
+e2e_wait 5 "action restored" '[ "$(grep -c "^ban mail 203.0.113.7" "$REC")" -ge 2 ]' ||
 	e2e_fail "the ban was not re-applied at start"
 
 # Lines read before the restart are not read again.
