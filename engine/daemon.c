@@ -23,6 +23,7 @@
 #include "saturation.h"
 #include "selfaddr.h"
 #include "service.h"
+#include "tracker.h"
 #include "xmalloc.h"
 
 #define DAEMON_DRAIN_SECONDS 70
@@ -31,6 +32,7 @@
 #define DAEMON_PURGE_FIRST_MS 5000
 #define DAEMON_PURGE_EVERY_MS (3600 * 1000)
 #define DAEMON_PURGE_BATCH 500 /* rows per purge transaction */
+#define DAEMON_SWEEP_MS (60 * 1000)
 #define DAEMON_PURGE_BATCHES 20 /* transactions per purge tick */
 #ifndef JAILD_RUNDIR
 #define JAILD_RUNDIR "/run/jaild"
@@ -115,6 +117,7 @@ struct daemon {
 	int store_down; /* a commit failed; ops are kept and retried */
 	time_t store_down_since;
 	uv_timer_t store_retry, purge;
+	uv_timer_t sweep; /* forgets failures older than findtime */
 	struct selfaddr *self; /* the host's addresses, for ignoreself */
 	uv_timer_t expiry;
 	uv_prepare_t turn_end;
@@ -423,6 +426,21 @@ daemon_store_flush(struct daemon *d)
 	    DAEMON_RETRY_MS);
 }
 
+/*
+ * Forget the failures that fell out of findtime: without this an address
+ * that never reaches maxretry would be counted, in memory, for ever.
+ */
+static void
+daemon_sweep_cb(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < d->njails; i++)
+		tracker_expire(d->jails[i]->tracker, now);
+}
+
 /* Delete old history in small transactions; come back soon if more. */
 static void
 daemon_purge_cb(uv_timer_t *h)
@@ -726,7 +744,8 @@ daemon_line_cb(struct source *src, const char *line, size_t len, void *arg)
 		j = ds->jails[i];
 		switch (jail_offer_line(j, line, len, now, &ev)) {
 		case JAIL_BAN:
-			copy = xstrndup(line, len);
+			copy = ev.matches != NULL ? ev.matches
+			                          : xstrndup(line, len);
 			if (daemon_ban(ds->d, j, &ev.addr, j->conf->bantime,
 			        ev.failures, "failures", copy,
 			        &cause) == NULL) {
@@ -1230,7 +1249,8 @@ daemon_handles_init(struct daemon *d)
 	uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
 	uv_timer_init(d->loop, &d->store_retry);
 	uv_timer_init(d->loop, &d->purge);
-	d->store_retry.data = d->purge.data = d;
+	uv_timer_init(d->loop, &d->sweep);
+	d->store_retry.data = d->purge.data = d->sweep.data = d;
 }
 
 /* Read the host's addresses (again) and lend them to jails v (ignoreself). */
@@ -1294,6 +1314,8 @@ daemon_create(uv_loop_t *loop, const struct daemon_opts *opts,
 	daemon_sources_create(d);
 	daemon_arm_expiry(d);
 	uv_timer_start(&d->purge, daemon_purge_cb, DAEMON_PURGE_FIRST_MS, 0);
+	uv_timer_start(
+	    &d->sweep, daemon_sweep_cb, DAEMON_SWEEP_MS, DAEMON_SWEEP_MS);
 	log_info("started: %zu jails, %zu sources", d->njails, d->nsources);
 	return d;
 fail:
@@ -1363,6 +1385,7 @@ daemon_free(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_int, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->store_retry, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->purge, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->sweep, daemon_close_cb);
 	if (d->globs_on)
 		uv_close((uv_handle_t *)&d->globs, daemon_close_cb);
 	daemon_drain(d->loop);

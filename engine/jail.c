@@ -79,6 +79,27 @@ jail_memory_conf(struct jail *j, char **cause)
 	return escalate_conf_load(j->conf, &j->subnet, cause);
 }
 
+/*
+ * Whether an action reports the matched lines: only then are they kept,
+ * maxretry of them per counted address.
+ */
+static int
+jail_wants_matches(const struct jail_conf *jc)
+{
+	const struct action_conf *ac;
+	size_t i, k;
+
+	for (i = 0; i < jc->nactions; i++) {
+		ac = jc->actions[i];
+		for (k = 0; k < ac->nvars; k++) {
+			if (ac->vars[k].value != NULL &&
+			    strstr(ac->vars[k].value, "matches>") != NULL)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 struct jail *
 jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 {
@@ -88,7 +109,8 @@ jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 	j->name = xstrdup(jc->name);
 	j->conf = jc;
 	j->bans = addrmap_create(free);
-	j->tracker = tracker_create(jc->maxretry, jc->findtime);
+	j->tracker =
+	    tracker_create(jc->maxretry, jc->findtime, jail_wants_matches(jc));
 	j->filter = jail_filter_create(jc, jc->filter, cause);
 	if (j->filter == NULL)
 		goto fail;
@@ -183,12 +205,14 @@ jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
 	}
 	if (jail_ban_find(j, &r.addr) != NULL)
 		return JAIL_BANNED;
-	ev->failures = tracker_add(j->tracker, &r.addr, ev->when, now);
+	ev->failures =
+	    tracker_add(j->tracker, &r.addr, ev->when, now, line, len);
 	if (ev->failures == 0)
 		return JAIL_OLD;
 	j->stats.total_failures++;
 	if (ev->failures < j->conf->maxretry)
 		return JAIL_FAILURE;
+	ev->matches = tracker_matches(j->tracker, &r.addr);
 	tracker_forget(j->tracker, &r.addr);
 	return JAIL_BAN;
 }

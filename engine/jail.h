@@ -83,6 +83,9 @@ struct jail_event {
 	struct addr addr;
 	time_t when;
 	int failures;
+	/* JAIL_BAN: the counted lines (allocated) when an action reports
+	 * <matches>, else NULL; the caller frees it. */
+	char *matches;
 };
 
 /*

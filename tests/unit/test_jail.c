@@ -218,3 +218,41 @@ Test(jail, remove_through_the_bans_own_address, .init = setup, .fini = teardown)
 	addr_parse("198.51.100.9", &probe);
 	cr_assert_null(jail_ban_find(fx.j, &probe));
 }
+
+Test(jail, ban_carries_the_counted_lines_when_an_action_reports_them,
+    .init = setup, .fini = teardown)
+{
+	static char k_ban[] = "actionban", v_ban[] = "echo <matches>";
+	static char a_name[] = "m", a_file[] = "m.conf";
+	struct config_var var = {k_ban, v_ban, a_file, 1};
+	struct action_conf ac = {0}, *acs[1] = {&ac};
+	struct jail_event ev;
+	char *cause = NULL;
+	int i;
+
+	ac.name = a_name;
+	ac.file = a_file;
+	ac.timeout = 5;
+	ac.vars = &var;
+	ac.nvars = 1;
+	jail_free(fx.j);
+	fx.jc.actions = acs;
+	fx.jc.nactions = 1;
+	fx.j = jail_create(&fx.loop, &fx.jc, &cause);
+	cr_assert_not_null(fx.j, "%s", cause);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(offer("203.0.113.7", &ev), JAIL_FAILURE);
+	cr_assert_null(ev.matches);
+	cr_assert_eq(offer("203.0.113.7", &ev), JAIL_BAN);
+	cr_assert_not_null(ev.matches);
+	/* Three lines, the three failures. */
+	cr_assert_not_null(strchr(ev.matches, '\n'));
+	cr_assert_not_null(strchr(strchr(ev.matches, '\n') + 1, '\n'));
+	cr_assert_not_null(strstr(ev.matches, "[203.0.113.7] did not issue"));
+	free(ev.matches);
+	jail_free(fx.j);
+	fx.j = NULL;
+	fx.jc.actions = NULL;
+	fx.jc.nactions = 0;
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+}
