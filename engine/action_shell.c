@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "action_shell.h"
+#include "conf_table.h"
 #include "addr.h"
 #include "duration.h"
 #include "log.h"
@@ -977,8 +978,17 @@ action_shell_notify(struct action *a, const struct action_ban *b)
 static void
 action_shell_restore(struct action *a, const struct action_ban *v, size_t n)
 {
+	const char *skip;
 	size_t i;
+	int yes = 0;
 
+	/*
+	 * fail2ban's norestored: actions that report (mail, webhook) would
+	 * otherwise send every active ban again at each restart.
+	 */
+	skip = config_var_get(a->conf->vars, a->conf->nvars, "norestored");
+	if (skip != NULL && conf_table_parse_bool(skip, &yes) == 0 && yes)
+		return;
 	for (i = 0; i < n; i++)
 		action_shell_queue_log(a, ACTION_SHELL_BAN, &v[i]);
 }

@@ -161,6 +161,9 @@ const struct conf_table_entry conf_table[] = {
     {"actionnotify", CONF_TABLE_STRING, A, 0, 0, NULL,
         "Shell commands run as saturation.notify, once per episode "
         "(default: actionban)."},
+    {"norestored", CONF_TABLE_BOOL, A, 0, 1, "false",
+        "Do not run actionban again for the bans restored at start "
+        "(reporting actions: mail, webhook)."},
 };
 const size_t conf_table_n = sizeof conf_table / sizeof conf_table[0];
 

@@ -469,6 +469,28 @@ Test(action, restore_bans_all)
 	fx_fini(&f);
 }
 
+Test(action, norestored_skips_restored_bans_only)
+{
+	struct fx f;
+	struct action_ban v[2];
+	char *got;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionban", "echo <ip> >> @D/log");
+	fx_set(&f, "norestored", "true");
+	fx_create(&f);
+	fx_ban(&v[0], "10.0.0.1", NULL);
+	fx_ban(&v[1], "10.0.0.2", NULL);
+	f.a->ops->restore(f.a, v, 2);
+	f.a->ops->ban(f.a, &v[1]);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	/* A new ban is still reported; the restored ones are not. */
+	got = fx_read(f.dir, "log");
+	cr_assert_str_eq(got, "10.0.0.2\n");
+	free(got);
+	fx_fini(&f);
+}
+
 Test(action, timeout_kills_command)
 {
 	struct fx f;
