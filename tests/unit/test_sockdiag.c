@@ -83,6 +83,7 @@ test_sockdiag_pair(int lfd, const char *src, const char *dst, uint16_t port,
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&s;
 	struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)&d;
 	socklen_t len;
+	int tries;
 
 	memset(&s, 0, sizeof s);
 	memset(&d, 0, sizeof d);
@@ -99,11 +100,21 @@ test_sockdiag_pair(int lfd, const char *src, const char *dst, uint16_t port,
 		d6->sin6_port = htons(port);
 		len = sizeof *s6;
 	}
-	*cfd = socket(s.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(*cfd, 0);
-	cr_assert_eq(bind(*cfd, (struct sockaddr *)&s, len), 0);
-	cr_assert_eq(connect(*cfd, (struct sockaddr *)&d, len), 0, "%s",
-	    strerror(errno));
+	/*
+	 * Right after the namespace's addresses are added, IPv6 may answer
+	 * ENETUNREACH for a moment (seen once in CI): retry, bounded.
+	 */
+	for (tries = 0;; tries++) {
+		*cfd = socket(s.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert_geq(*cfd, 0);
+		cr_assert_eq(bind(*cfd, (struct sockaddr *)&s, len), 0);
+		if (connect(*cfd, (struct sockaddr *)&d, len) == 0)
+			break;
+		cr_assert(
+		    errno == ENETUNREACH && tries < 40, "%s", strerror(errno));
+		close(*cfd);
+		usleep(50 * 1000);
+	}
 	*afd = accept(lfd, NULL, NULL);
 	cr_assert_geq(*afd, 0);
 }
