@@ -13,8 +13,8 @@
 #include <uv.h>
 
 #include "action_shell.h"
-#include "conf_table.h"
 #include "addr.h"
+#include "conf_table.h"
 #include "duration.h"
 #include "log.h"
 #include "xmalloc.h"
