@@ -79,9 +79,12 @@ static void
 daemon_reload_jail_succeed(struct jail *o, struct jail *n)
 {
 	struct addrmap *tmp = n->bans;
+	struct addr *ptmp = n->prefixes;
 
 	n->bans = o->bans;
 	o->bans = tmp;
+	n->prefixes = o->prefixes;
+	o->prefixes = ptmp;
 	n->nprefixes = o->nprefixes;
 	o->nprefixes = 0;
 	n->stats = o->stats;

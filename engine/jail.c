@@ -148,6 +148,7 @@ jail_free(struct jail *j)
 	tracker_free(j->tracker);
 	bantime_free(j->bantime);
 	addrmap_free(j->bans);
+	free(j->prefixes);
 	free(j->name);
 	free(j);
 }
@@ -217,31 +218,19 @@ jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
 	return JAIL_BAN;
 }
 
-struct jail_find_arg {
-	const struct addr *a;
-	struct jail_ban *found;
-};
-
-static int
-jail_find_prefix(const struct addr *key, void *value, void *arg)
-{
-	struct jail_find_arg *fa = arg;
-
-	if (fa->found == NULL && !addr_is_host(key) &&
-	    addr_contains(key, fa->a))
-		fa->found = value;
-	return 0;
-}
-
 struct jail_ban *
 jail_ban_find(const struct jail *j, const struct addr *a)
 {
-	struct jail_find_arg fa = {a, NULL};
+	struct jail_ban *found;
+	size_t i;
 
-	fa.found = addrmap_get(j->bans, a);
-	if (fa.found == NULL && j->nprefixes > 0)
-		addrmap_foreach(j->bans, jail_find_prefix, &fa);
-	return fa.found;
+	if ((found = addrmap_get(j->bans, a)) != NULL)
+		return found;
+	for (i = 0; i < j->nprefixes; i++) {
+		if (addr_contains(&j->prefixes[i], a))
+			return addrmap_get(j->bans, &j->prefixes[i]);
+	}
+	return NULL;
 }
 
 struct jail_ban *
@@ -255,8 +244,11 @@ jail_ban_add(struct jail *j, const struct jail_ban *b)
 {
 	struct jail_ban *copy;
 
-	if (addrmap_get(j->bans, &b->addr) == NULL && !addr_is_host(&b->addr))
-		j->nprefixes++;
+	if (addrmap_get(j->bans, &b->addr) == NULL && !addr_is_host(&b->addr)) {
+		j->prefixes = xreallocarray(
+		    j->prefixes, j->nprefixes + 1, sizeof *j->prefixes);
+		j->prefixes[j->nprefixes++] = b->addr;
+	}
 	copy = xmalloc(sizeof *copy);
 	*copy = *b;
 	addrmap_put(j->bans, &b->addr, copy);
@@ -267,9 +259,16 @@ void
 jail_ban_remove(struct jail *j, const struct addr *a)
 {
 	struct addr key = *a; /* a may point into the ban freed below */
+	size_t i;
 
-	if (addrmap_del(j->bans, &key) == 0 && !addr_is_host(&key))
-		j->nprefixes--;
+	if (addrmap_del(j->bans, &key) != 0 || addr_is_host(&key))
+		return;
+	for (i = 0; i < j->nprefixes; i++) {
+		if (addr_equal(&j->prefixes[i], &key)) {
+			j->prefixes[i] = j->prefixes[--j->nprefixes];
+			return;
+		}
+	}
 }
 
 size_t

@@ -65,7 +65,12 @@ struct jail {
 	/* saturation.notify: started and stopped with the actions, or NULL */
 	struct action *notify;
 	struct addrmap *bans; /* host and prefix bans, by address */
-	size_t nprefixes; /* how many of them are prefixes */
+	/*
+	 * The prefix bans' addresses, apart: few, and each matched line must
+	 * check them, so lookups never walk every host ban.
+	 */
+	struct addr *prefixes;
+	size_t nprefixes;
 	struct jail_stats stats;
 };
 
