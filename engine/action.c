@@ -24,14 +24,25 @@ action_create(uv_loop_t *loop, const struct action_conf *ac,
 		    jc->name, ac->name, ac->native);
 		return NULL;
 	}
+#ifndef HAVE_NFTABLES
+	if (ac->native != NULL && *ac->native != '\0') {
+		xasprintf(cause,
+		    "jail %s: action %s: native action %s is not available "
+		    "in this build (configured without nftables)",
+		    jc->name, ac->name, ac->native);
+		return NULL;
+	}
+#endif
 	a = xcalloc(1, sizeof *a);
 	a->conf = ac;
 	a->jail = jc;
 	a->loop = loop;
+#ifdef HAVE_NFTABLES
 	if (ac->native != NULL && *ac->native != '\0') {
 		a->ops = &action_nft_ops;
 		return a;
 	}
+#endif
 	a->ops = &action_shell_ops;
 	if (action_shell_attach(a, cause) != 0) {
 		free(a);

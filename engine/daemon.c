@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "addrmap.h"
 #include "banq.h"
 #include "bantime.h"
@@ -20,6 +21,7 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "platform.h"
 #include "saturation.h"
 #include "selfaddr.h"
 #include "service.h"
@@ -55,7 +57,8 @@ daemon_jails_build(uv_loop_t *loop, const struct config *cf, size_t *n,
 	v = xcalloc(cf->njails + 1, sizeof *v);
 	*n = 0;
 	for (i = 0; i < cf->njails; i++) {
-		if (!cf->jails[i]->enabled)
+		if (!cf->jails[i]->enabled ||
+		    platform_check_jail(cf->jails[i], errs) > 0)
 			continue;
 		cause = NULL;
 		v[*n] = jail_create(loop, cf->jails[i], &cause);

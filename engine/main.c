@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "platform.h"
 #include "service.h"
 
 #ifndef JAILD_CONFDIR
@@ -19,7 +20,7 @@
 
 static void __attribute__((noreturn)) main_usage(void)
 {
-	fprintf(stderr, "usage: jaild [-fnv] [-c confdir] [-S socket] "
+	fprintf(stderr, "usage: jaild [-fnvV] [-c confdir] [-S socket] "
 	                "[-D database] [-p pidfile]\n");
 	exit(2);
 }
@@ -47,7 +48,7 @@ main(int argc, char **argv)
 
 	memset(&opts, 0, sizeof opts);
 	opts.confdir = JAILD_CONFDIR;
-	while ((ch = getopt(argc, argv, "fnvc:S:D:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "fnvVc:S:D:p:")) != -1) {
 		switch (ch) {
 		case 'f':
 			opts.foreground = 1;
@@ -58,6 +59,10 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			printf("jaild %s (%s)\n", PACKAGE_VERSION,
+			    platform_describe());
+			return 0;
 		case 'c':
 			opts.confdir = optarg;
 			break;

@@ -32,6 +32,17 @@ e2e_cleanup() {
 	fi
 }
 
+# e2e_has PART: true if this jaild was built with PART (nftables, sockdiag
+# or systemd), as jaild -V reports it.
+e2e_has() {
+	"$JAILD" -V 2>/dev/null | grep -q "+$1"
+}
+
+# e2e_need PART: skip the test if this build lacks PART.
+e2e_need() {
+	e2e_has "$1" || e2e_skip "built without $1 (configure --without-$1)"
+}
+
 # Make $T with a config dir holding the shipped filters and actions.
 e2e_setup() {
 	command -v jq >/dev/null || e2e_skip "jq is not installed"

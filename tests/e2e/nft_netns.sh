@@ -5,6 +5,7 @@
 # and prefixes; eviction of held connections; expiry; restart and kill -9
 # with reconciliation and no gap; unban after restart; no CAP_NET_ADMIN.
 . "$(dirname "$0")/lib.sh"
+e2e_need nftables
 
 [ "$(id -u)" = 0 ] || e2e_skip "needs root (network namespaces, nftables)"
 for c in ip nft python3 ss setpriv; do

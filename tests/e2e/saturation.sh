@@ -9,6 +9,7 @@
 # at most once per saturation.notify_interval, across a reload.
 . "$(dirname "$0")/lib.sh"
 
+e2e_need sockdiag
 [ "$(id -u)" = 0 ] || e2e_skip "not root (needs a network namespace)"
 command -v python3 >/dev/null || e2e_skip "python3 is missing"
 e2e_setup

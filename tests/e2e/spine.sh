@@ -8,11 +8,16 @@ e2e_setup
 LOG=$T/mail.log
 REC=$T/record.log
 : >"$LOG"
+# The saturation signal is counted only where the saturation response is
+# built (sockdiag); the rest of the spine is the portable core.
+sat="saturation.filter = sendmail-saturation"
+satcount=1
+e2e_has sockdiag || { sat="#$sat"; satcount=0; }
 cat >"$CONF/jails.d/mail.conf" <<EOC
 [mail]
 enabled = true
 filter = sendmail-idle
-saturation.filter = sendmail-saturation
+$sat
 action = record[file="$REC"]
 logpath = $LOG
 maxretry = 3
@@ -38,7 +43,7 @@ e2e_wait 5 "record action ran" grep -q "^ban mail 203.0.113.7 3" "$REC" ||
 	e2e_fail "the record action did not run: $(cat "$REC" 2>/dev/null)"
 e2e_banned mail 203.0.113.8 && e2e_fail "203.0.113.8 banned after 2 failures"
 e2e_banned mail 6.6.6.6 && e2e_fail "a hostile line banned 6.6.6.6"
-jcj status mail | jq -e '.failures == 1 and .saturation.count == 1' >/dev/null ||
+jcj status mail | jq -e --argjson s $satcount '.failures == 1 and (.saturation.count // 0) == $s' >/dev/null ||
 	e2e_fail "status: $(jcj status mail)"
 until1=$(jcj list mail | jq '.bans[] | select(.addr == "203.0.113.7") | .until')
 [ "$until1" -gt "$(date +%s)" ] || e2e_fail "bad until: $until1"

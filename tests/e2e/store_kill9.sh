@@ -9,6 +9,7 @@
 # PRAGMA integrity_check is ok.  Runs jaild in a network namespace it makes.
 . "$(dirname "$0")/lib.sh"
 
+e2e_need nftables
 [ "$(id -u)" = 0 ] || e2e_skip "needs root for a network namespace"
 for c in sqlite3 nft ip; do
 	command -v "$c" >/dev/null || e2e_skip "$c is not installed"

@@ -383,6 +383,7 @@ Test(action, unknown_native_refused)
 	fx_fini(&f);
 }
 
+#ifdef HAVE_NFTABLES
 Test(action, nftables_native_dispatched)
 {
 	struct fx f;
@@ -399,6 +400,24 @@ Test(action, nftables_native_dispatched)
 	free(f.ac.native);
 	fx_fini(&f);
 }
+#else
+Test(action, nftables_native_refused_without_nftables)
+{
+	struct fx f;
+	char *cause = NULL;
+
+	fx_init(&f, 5);
+	f.ac.native = xstrdup("nftables");
+	f.a = action_create(&f.loop, &f.ac, &f.jc, &cause);
+	cr_assert_null(f.a);
+	cr_assert_str_eq(cause,
+	    "jail sendmail: action test: native action nftables is not "
+	    "available in this build (configured without nftables)");
+	free(cause);
+	free(f.ac.native);
+	fx_fini(&f);
+}
+#endif
 
 /* Make the action and start it; the test's commands are set already. */
 static void
@@ -674,8 +693,12 @@ Test(action, ipfw_file_exact_commands)
 	    "case \"smtp,465\" in \"\"|any) ports= ;; "
 	    "*) ports=\"dst-port smtp,465\" ;; esac\n"
 	    "ipfw -q delete 111 2>/dev/null\n"
-	    "ipfw -q add 111 deny tcp from 'table(jaild_sendmail)' to me "
-	    "$ports");
+	    "ipfw -q add 111 deny tcp from 'table(jaild_sendmail)' to "
+	    "{ me or me6 } $ports");
+	free(cmd);
+	cmd = fx_render(&f, "actioncheck", NULL);
+	cr_assert_str_eq(
+	    cmd, "ipfw show 111 | grep -q 'table(jaild_sendmail)'");
 	free(cmd);
 	cmd = fx_render(&f, "actionstop", NULL);
 	cr_assert_str_eq(cmd, "ipfw -q delete 111\n"
@@ -709,6 +732,11 @@ Test(action, pf_file_exact_commands)
 	                "<jaild-sendmail> to any $ports\" | "
 	                "pfctl -a jaild/sendmail -f-"),
 	    "%s", cmd);
+	free(cmd);
+	cmd = fx_render(&f, "actioncheck", NULL);
+	cr_assert_str_eq(cmd,
+	    "pfctl -a jaild/sendmail -sr | grep -q '<jaild-sendmail>'\n"
+	    "pfctl -a jaild/sendmail -t jaild-sendmail -T show >/dev/null");
 	free(cmd);
 	cmd = fx_render(&f, "actionstop", NULL);
 	cr_assert_str_eq(cmd, "pfctl -a jaild/sendmail -F rules\n"
