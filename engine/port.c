@@ -80,8 +80,12 @@ port_parse_item(const char *tok, const char *proto, struct port_range *r)
 	if (sep == NULL)
 		goto out;
 	*sep = '\0';
-	if (port_parse_one(copy, proto, &r->lo) == 0 &&
-	    port_parse_one(sep + 1, proto, &r->hi) == 0 && r->lo <= r->hi)
+	/* fail2ban's "0:65535" (every port) starts a range at 0. */
+	if (strcmp(copy, "0") == 0)
+		r->lo = 0;
+	else if (port_parse_one(copy, proto, &r->lo) != 0)
+		goto out;
+	if (port_parse_one(sep + 1, proto, &r->hi) == 0 && r->lo <= r->hi)
 		rc = 0;
 out:
 	free(copy);
@@ -149,6 +153,8 @@ port_parse_list(const char *s, const char *proto, struct port_range **out,
 	free(copy);
 	*n = port_merge(r, nr);
 	*out = r;
+	if (*n == 1 && r[0].lo <= 1 && r[0].hi == 65535)
+		*n = 0; /* every port: the same as "any" */
 	if (*n == 0) {
 		free(r);
 		*out = NULL;

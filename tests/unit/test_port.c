@@ -65,6 +65,10 @@ Test(port, any_and_empty_mean_all_ports)
 	test_port_expect("any", "");
 	test_port_expect("ANY", "");
 	test_port_expect("25,any", "");
+	/* jaild.conf's default, as in fail2ban's jail.conf. */
+	test_port_expect("0:65535", "");
+	test_port_expect("1-65535", "");
+	test_port_expect("0:1024", "{ 0-1024 }");
 }
 
 Test(port, bad_items_refused)
