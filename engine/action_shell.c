@@ -87,11 +87,12 @@ enum action_shell_kind {
 	ACTION_SHELL_STOP,
 	ACTION_SHELL_BAN,
 	ACTION_SHELL_UNBAN,
-	ACTION_SHELL_NOTIFY /* a saturation episode: run once, not retried */
+	ACTION_SHELL_NOTIFY, /* a saturation episode: run once, not retried */
+	ACTION_SHELL_CHECK /* before bans; failure runs actionstart again */
 };
 
-static const char *action_shell_kinds[] = {
-    "actionstart", "actionstop", "actionban", "actionunban", "actionnotify"};
+static const char *action_shell_kinds[] = {"actionstart", "actionstop",
+    "actionban", "actionunban", "actionnotify", "actioncheck"};
 
 struct action_shell_run;
 
@@ -145,6 +146,7 @@ struct action_shell {
 	struct action *a;
 	struct action_shell_jobs jobs;
 	size_t njobs;
+	struct action_shell_job *check; /* an actioncheck not yet started */
 	int attempts;
 	uint64_t backoff_ms;
 };
@@ -154,6 +156,7 @@ extern char **environ;
 static int action_shell_expand(struct action_shell_out *, const char *);
 static void action_shell_next(struct action_shell *);
 static void action_shell_run_close(struct action_shell_run *);
+static void action_shell_repair(struct action *, struct action_shell_job *);
 
 /* Move the quoting lexer over one byte of admin text. */
 static void
@@ -554,6 +557,8 @@ static void
 action_shell_job_free(struct action_shell_job *job)
 {
 	if (job->sh != NULL) {
+		if (job->sh->check == job)
+			job->sh->check = NULL;
 		TAILQ_REMOVE(&job->sh->jobs, job, entry);
 		job->sh->njobs--;
 		job->sh = NULL;
@@ -607,6 +612,8 @@ action_shell_attempt_done(
 	log_warnx("jail %s: action %s: %s failed (%s), attempt %d/%d%s%s",
 	    a->jail->name, a->conf->name, job->what, why, job->attempt,
 	    retry ? sh->attempts : 1, *output != '\0' ? ": " : "", output);
+	if (job->kind == ACTION_SHELL_CHECK)
+		action_shell_repair(a, job);
 	if (!retry || job->attempt >= sh->attempts) {
 		if (retry)
 			log_warnx("jail %s: action %s: %s: giving up",
@@ -864,6 +871,9 @@ action_shell_next(struct action_shell *sh)
 	char *cause;
 
 	while ((job = TAILQ_FIRST(&sh->jobs)) != NULL && !job->busy) {
+		if (job == sh->check)
+			sh->check =
+			    NULL; /* later bans need a check of their own */
 		job->busy = 1;
 		job->attempt++;
 		cause = NULL;
@@ -890,15 +900,22 @@ action_shell_key(const struct action_conf *ac, enum action_shell_kind kind)
 	return key;
 }
 
-/* Render key for b and queue it; -1 with *cause if it cannot render. */
+/*
+ * Render key for b and queue it, at the tail or right after job after;
+ * -1 with *cause if it cannot render.  *made (may be NULL) gets the job,
+ * or NULL for an empty command, which counts as done.
+ */
 static int
-action_shell_queue(struct action *a, enum action_shell_kind kind,
-    const struct action_ban *b, char **cause)
+action_shell_queue_at(struct action *a, enum action_shell_kind kind,
+    const struct action_ban *b, struct action_shell_job *after,
+    struct action_shell_job **made, char **cause)
 {
 	struct action_shell *sh = a->impl;
 	struct action_shell_job *job;
 	char ip[ADDR_STRLEN], *cmd;
 
+	if (made != NULL)
+		*made = NULL;
 	cmd = action_shell_render(
 	    a->conf, a->jail, action_shell_key(a->conf, kind), b, cause);
 	if (cmd == NULL)
@@ -921,10 +938,53 @@ action_shell_queue(struct action *a, enum action_shell_kind kind,
 		xasprintf(&job->what, "%s %s", action_shell_kinds[kind], ip);
 	} else
 		job->what = xstrdup(action_shell_kinds[kind]);
-	TAILQ_INSERT_TAIL(&sh->jobs, job, entry);
+	if (after != NULL)
+		TAILQ_INSERT_AFTER(&sh->jobs, after, job, entry);
+	else
+		TAILQ_INSERT_TAIL(&sh->jobs, job, entry);
 	sh->njobs++;
+	if (made != NULL)
+		*made = job;
 	action_shell_next(sh);
 	return 0;
+}
+
+/*
+ * Queue kind for b at the tail.  A ban is preceded by actioncheck, as in
+ * fail2ban, unless a check not yet started is queued already: a burst of
+ * bans shares one check instead of doubling the processes it spawns.
+ */
+static int
+action_shell_queue(struct action *a, enum action_shell_kind kind,
+    const struct action_ban *b, char **cause)
+{
+	struct action_shell *sh = a->impl;
+
+	if (kind == ACTION_SHELL_BAN && sh->check == NULL &&
+	    action_shell_queue_at(
+	        a, ACTION_SHELL_CHECK, NULL, NULL, &sh->check, cause) != 0)
+		return -1;
+	return action_shell_queue_at(a, kind, b, NULL, NULL, cause);
+}
+
+/*
+ * actioncheck failed: the table or rule the bans go into is gone (a
+ * flushed ruleset, a reloaded firewall).  Run actionstart again before
+ * the ban that waits behind the check.
+ */
+static void
+action_shell_repair(struct action *a, struct action_shell_job *check)
+{
+	char *cause = NULL;
+
+	log_warnx("jail %s: action %s: actioncheck failed: running "
+	          "actionstart again",
+	    a->jail->name, a->conf->name);
+	if (action_shell_queue_at(
+	        a, ACTION_SHELL_START, NULL, check, NULL, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
 }
 
 /* Queue a ban or unban; a command that cannot render is logged. */

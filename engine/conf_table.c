@@ -152,8 +152,8 @@ const struct conf_table_entry conf_table[] = {
     {"actionstop", CONF_TABLE_STRING, A, 0, 0, NULL,
         "Shell commands run when the jail stops."},
     {"actioncheck", CONF_TABLE_STRING, A, 0, 0, NULL,
-        "Shell commands run before each ban; failure restarts the "
-        "action."},
+        "Shell commands run before a ban (bans queued together share "
+        "one run); failure runs actionstart again before the ban."},
     {"actionban", CONF_TABLE_STRING, A, 0, 0, NULL,
         "Shell commands that ban <ip>."},
     {"actionunban", CONF_TABLE_STRING, A, 0, 0, NULL,

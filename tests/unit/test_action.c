@@ -576,6 +576,62 @@ Test(action, failed_ban_gives_up)
 	fx_fini(&f);
 }
 
+Test(action, failed_check_runs_start_again_before_the_ban)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actionstart", "touch @D/ok; echo start >> @D/log");
+	fx_setdir(&f, "actioncheck", "echo check >> @D/checks; test -f @D/ok");
+	fx_setdir(&f, "actionban", "echo ban <ip> >> @D/log");
+	fx_create(&f);
+	fx_ban(&b, "192.0.2.1", NULL);
+	f.a->ops->ban(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	/* The firewall lost the table: the check fails, start runs again. */
+	fx_unlink(f.dir, "ok");
+	fx_ban(&b, "192.0.2.2", NULL);
+	f.a->ops->ban(f.a, &b);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "log");
+	cr_assert_str_eq(got, "start\nban 192.0.2.1\nstart\nban 192.0.2.2\n");
+	free(got);
+	got = fx_read(f.dir, "checks");
+	cr_assert_str_eq(got, "check\ncheck\n");
+	free(got);
+	cr_assert_eq(f.a->stats.failures, 1);
+	cr_assert_eq(f.a->stats.bans, 2);
+	fx_fini(&f);
+}
+
+Test(action, burst_of_bans_shares_one_check)
+{
+	struct fx f;
+	struct action_ban b;
+	char *got, ip[32];
+	int i;
+
+	fx_init(&f, 10);
+	fx_setdir(&f, "actioncheck", "echo check >> @D/checks");
+	fx_setdir(&f, "actionban", "echo <ip> >> @D/log");
+	fx_create(&f);
+	/* The first check starts at once; the three bans behind share one. */
+	for (i = 1; i <= 4; i++) {
+		snprintf(ip, sizeof ip, "192.0.2.%d", i);
+		fx_ban(&b, ip, NULL);
+		f.a->ops->ban(f.a, &b);
+	}
+	cr_assert_eq(action_shell_pending(f.a), 6);
+	cr_assert_eq(fx_drain(&f, 20000), 0);
+	got = fx_read(f.dir, "checks");
+	cr_assert_str_eq(got, "check\ncheck\n");
+	free(got);
+	cr_assert_eq(f.a->stats.bans, 4);
+	fx_fini(&f);
+}
+
 Test(action, failed_start_logged_not_fatal)
 {
 	struct fx f;
