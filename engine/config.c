@@ -835,6 +835,8 @@ config_daemon_field(
 		sp = &cfg->db_path;
 	else if (strcmp(key, "ctl_group") == 0)
 		sp = &cfg->ctl_group;
+	else if (strcmp(key, "ctl_admin_group") == 0)
+		sp = &cfg->ctl_admin_group;
 	else if (strcmp(key, "pidfile") == 0)
 		sp = &cfg->pidfile;
 	else if (strcmp(key, "metrics_listen") == 0)
@@ -1048,6 +1050,7 @@ config_free(struct config *cfg)
 	free(cfg->socket_path);
 	free(cfg->db_path);
 	free(cfg->ctl_group);
+	free(cfg->ctl_admin_group);
 	free(cfg->pidfile);
 	free(cfg->metrics_listen);
 	free(cfg);

@@ -245,6 +245,63 @@ ctl_cmd_parse_addr(json_t *args, struct addr *a, const char **code, char **msg)
 	return 0;
 }
 
+/* Parse a ban duration from a client: -1, or 1 s up to DURATION_MAX. */
+static int
+ctl_cmd_duration(const char *s, int64_t *out, const char **code, char **msg)
+{
+	int64_t v;
+
+	if (duration_parse(s, &v) != 0) {
+		ctl_cmd_fail(code, msg, "bad-duration",
+		    "%s is not a duration (600, 10m, 1h30m, 1d, -1 for "
+		    "forever), or it is too long",
+		    s);
+		return -1;
+	}
+	if (v == 0 || (v != DURATION_FOREVER && v > DURATION_MAX)) {
+		ctl_cmd_fail(code, msg, "bad-duration",
+		    "%s: a ban lasts from 1 second to 36600 days (100 years); "
+		    "-1 bans for ever",
+		    s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Refuse a ban that would block an ignored address: a prefix holding an
+ * ignoreip entry or one of the host's own addresses, or an address
+ * inside an ignoreip prefix.
+ */
+static int
+ctl_cmd_ignored(
+    const struct jail *j, const struct addr *a, const char **code, char **msg)
+{
+	char text[ADDR_STRLEN], hit[ADDR_STRLEN];
+	struct addr h;
+	int why;
+
+	if ((why = jail_ignore_overlap(j, a, &h)) == 0)
+		return 0;
+	addr_format(a, text, sizeof text);
+	addr_format(&h, hit, sizeof hit);
+	if (why == 2)
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s holds %s, an address of this host (ignoreself); ban a "
+		    "narrower prefix",
+		    text, hit);
+	else if (addr_contains(&h, a))
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s is in the jail's ignoreip (%s)", text, hit);
+	else
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s overlaps the jail's ignoreip %s; ban a narrower prefix "
+		    "that leaves it out",
+		    text, hit);
+	return 1;
+}
+
 static json_t *
 ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
     const char **code, char **msg)
@@ -262,12 +319,10 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 	    ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bantime = j->conf->bantime;
-	if (dur != NULL && duration_parse(dur, &bantime) != 0)
-		return ctl_cmd_fail(code, msg, "bad-duration",
-		    "%s is not a duration (600, 10m, 1h30m, 1d, -1)", dur);
-	if (jail_ignores(j, &a))
-		return ctl_cmd_fail(code, msg, "ignored",
-		    "%s is in the jail's ignoreip", ctl_cmd_arg(args, "addr"));
+	if (dur != NULL && ctl_cmd_duration(dur, &bantime, code, msg) != 0)
+		return NULL;
+	if (ctl_cmd_ignored(j, &a, code, msg))
+		return NULL;
 	b = daemon_ban(d, j, &a, bantime, 0, "manual", NULL, &cause);
 	if (b == NULL) {
 		*code = "store";
