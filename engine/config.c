@@ -205,13 +205,16 @@ fail:
 	return NULL;
 }
 
-/* True if path names an existing file. */
+/*
+ * True if something stands at path: conf_read then refuses what is not a
+ * regular file by name, where "not found" would hide the reason.
+ */
 static int
 config_exists(const char *path)
 {
 	struct stat sb;
 
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	return lstat(path, &sb) == 0;
 }
 
 /*
