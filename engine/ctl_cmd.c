@@ -110,6 +110,8 @@ ctl_cmd_journals(struct daemon *d, json_t *a)
 		           c != NULL ? json_string(c) : json_null(), "lines",
 		           (json_int_t)journal_stats(jr)->lines, "last_read",
 		           ctl_cmd_time(journal_stats(jr)->last_read)));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "cut", json_integer((json_int_t)journal_stats(jr)->cut));
 	}
 }
 
@@ -135,6 +137,8 @@ ctl_cmd_sources(struct daemon *d)
 		    "backend",
 		    json_string(
 		        strcmp(source_path(s), "-") == 0 ? "stdin" : "file"));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "cut", json_integer((json_int_t)source_stats(s)->cut));
 	}
 	ctl_cmd_journals(d, a);
 	return a;
