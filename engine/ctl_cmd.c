@@ -53,6 +53,34 @@ ctl_cmd_arg(json_t *args, const char *key)
 	return json_string_value(json_object_get(args, key));
 }
 
+/*
+ * Refuse args of the wrong type: a "jail" that is not a string must not
+ * read as no jail at all (unban --all of every jail instead of one).
+ */
+static int
+ctl_cmd_args_check(json_t *args, const char **code, char **msg)
+{
+	static const char *strings[] = {"jail", "addr", "duration"};
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+		v = json_object_get(args, strings[i]);
+		if (v != NULL && !json_is_string(v)) {
+			ctl_cmd_fail(code, msg, "usage",
+			    "\"%s\" must be a string", strings[i]);
+			return -1;
+		}
+	}
+	v = json_object_get(args, "all");
+	if (v != NULL && !json_is_boolean(v)) {
+		ctl_cmd_fail(
+		    code, msg, "usage", "%s", "\"all\" must be true or false");
+		return -1;
+	}
+	return 0;
+}
+
 /* Find the jail named by args.jail, or fail with "no-such-jail". */
 static struct jail *
 ctl_cmd_jail(struct daemon *d, const char *name, const char **code, char **msg)
@@ -224,6 +252,8 @@ ctl_cmd_status(void *arg, const struct ctl_peer *peer, json_t *args,
 	const char *name = ctl_cmd_arg(args, "jail");
 	struct jail *j;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name == NULL)
 		return ctl_cmd_status_all(d);
 	if ((j = ctl_cmd_jail(d, name, code, msg)) == NULL)
@@ -318,6 +348,8 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 	int64_t bantime;
 	char *cause = NULL;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if ((j = ctl_cmd_jail(d, ctl_cmd_arg(args, "jail"), code, msg)) ==
 	        NULL ||
 	    ctl_cmd_parse_addr(args, &a, code, msg) != 0)
@@ -375,6 +407,8 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	json_t *done;
 	size_t i;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
 		return NULL;
 	if (!all && ctl_cmd_parse_addr(args, &a, code, msg) != 0)
@@ -404,6 +438,8 @@ ctl_cmd_list(void *arg, const struct ctl_peer *peer, json_t *args,
 	json_t *bans;
 	size_t i;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
 		return NULL;
 	bans = json_array();
@@ -437,6 +473,8 @@ ctl_cmd_history(void *arg, const struct ctl_peer *peer, json_t *args,
 	struct addr a;
 	json_t *bans;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bans = json_array();
