@@ -31,8 +31,8 @@ const struct conf_table_entry conf_table[] = {
         "(status, list, history, metrics); it owns the socket."},
     {"ctl_admin_group", CONF_TABLE_STRING, D, 0, 0, NULL,
         "Group whose members may also run the commands that change state "
-        "(ban, unban, reload); unset: root only.  Its members must be "
-        "able to reach the socket (also be in ctl_group, if that is set)."},
+        "(ban, unban, reload); unset: root only; its members must also "
+        "reach the socket (be in ctl_group too, if that is set)."},
     {"filter_dirs", CONF_TABLE_LIST, D, 0, 0, "",
         "More directories of filter files, searched after CONFDIR/filters "
         "(e.g. /etc/fail2ban/filter.d)."},
