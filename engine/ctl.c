@@ -30,6 +30,7 @@ struct ctl_client {
 	struct ctl *ctl;
 	uv_pipe_t pipe;
 	uv_timer_t timer; /* drops a client that sends no whole line */
+	size_t unsent; /* output queued at the last tick, SIZE_MAX: none */
 	int nhandles; /* pipe and timer; freed when both are closed */
 	struct ctl_peer peer;
 	char *buf; /* CTL_PROTO_MAXLINE bytes of a partial line */
@@ -282,11 +283,21 @@ ctl_client_close(struct ctl_client *c)
 	uv_close((uv_handle_t *)&c->timer, ctl_client_closed);
 }
 
-/* Drop a client that sent no whole line in time: idle or slowloris. */
+/*
+ * Drop a client that sent no whole line in time: idle or slowloris.  One
+ * still reading a long reply is kept while the reply drains.
+ */
 static void
 ctl_client_timeout(uv_timer_t *t)
 {
 	struct ctl_client *c = t->data;
+	size_t unsent;
+
+	unsent = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+	if (unsent > 0 && unsent < c->unsent) {
+		c->unsent = unsent;
+		return;
+	}
 
 	log_info("ctl: dropping client pid %ld uid %lu: no complete request "
 	         "in %llu ms",
@@ -498,8 +509,10 @@ ctl_client_lines(struct ctl_client *c)
 	if (c->closing)
 		return;
 	/* Only a whole line buys more time: a trickle of bytes does not. */
-	if (start > 0)
+	if (start > 0) {
+		c->unsent = SIZE_MAX;
 		uv_timer_again(&c->timer);
+	}
 	memmove(c->buf, c->buf + start, c->len - start);
 	c->len -= start;
 	if (c->len < CTL_PROTO_MAXLINE)
@@ -569,6 +582,7 @@ ctl_accept(uv_stream_t *server, int status)
 	uv_timer_init(ctl->loop, &c->timer);
 	c->pipe.data = c->timer.data = c;
 	c->nhandles = 2;
+	c->unsent = SIZE_MAX;
 	c->peer.uid = 0; /* counted as root until known */
 	LIST_INSERT_HEAD(&ctl->clients, c, entry);
 	ctl->nclients++;

@@ -4,7 +4,8 @@
 # and only ctl_admin_group (or root) changes state, checked as real
 # unprivileged users; manual bans that would block an ignored address, and
 # absurd durations, are refused.  Root's jailctl status must answer
-# throughout, and jaild must still run at the end.
+# throughout, and jaild must still run at the end.  Also: a FIFO or
+# /dev/zero in jails.d refuses a reload at once, naming the file.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || e2e_skip "needs root (temporary users and groups)"
@@ -152,5 +153,27 @@ done
 wait "$FLOOD" || e2e_fail "flood client failed"
 cat "$T/flood.out"
 root_ok "after the flood"
+# ---- item 9: a FIFO in jails.d refuses the reload, it does not hang it ----
+mkfifo "$CONF/jails.d/zz.conf"
+out=$(timeout 10 "$JAILCTL" -S "$SOCK" reload 2>&1)
+rc=$?
+[ "$rc" = 124 ] && e2e_fail "reload hangs on a FIFO in jails.d"
+[ "$rc" = 0 ] && e2e_fail "reload accepted a FIFO in jails.d"
+case $out in
+*"jails.d/zz.conf: not a regular file (a FIFO)"*) ;;
+*) e2e_fail "FIFO in jails.d: unclear refusal: $out" ;;
+esac
+rm -f "$CONF/jails.d/zz.conf"
+ln -s /dev/zero "$CONF/jails.d/zz.conf"
+out=$(timeout 10 "$JAILCTL" -S "$SOCK" reload 2>&1) &&
+	e2e_fail "reload accepted /dev/zero as a jail file"
+case $out in
+*"jails.d/zz.conf: not a regular file (a character device)"*) ;;
+*) e2e_fail "/dev/zero in jails.d: unclear refusal: $out" ;;
+esac
+rm -f "$CONF/jails.d/zz.conf"
+jc reload >/dev/null || e2e_fail "reload fails once the FIFO is gone"
+root_ok "after the refused reloads"
+
 kill -0 "$E2E_PID" 2>/dev/null || e2e_fail "jaild is not running at the end"
 e2e_done
