@@ -25,6 +25,8 @@
 #define CTL_MAXQUEUE (1024 * 1024) /* unsent output before a drop */
 #define CTL_BACKLOG 16
 #define CTL_TIMEOUT_MS 10000 /* to send each complete request line */
+#define CTL_BATCH 8 /* lines answered per client per loop turn */
+#define CTL_PAUSEQUEUE (64 * 1024) /* unsent output that pauses a client */
 
 struct ctl_client {
 	struct ctl *ctl;
@@ -32,6 +34,7 @@ struct ctl_client {
 	uv_timer_t timer; /* drops a client that sends no whole line */
 	size_t unsent; /* output queued at the last tick, SIZE_MAX: none */
 	int nhandles; /* pipe and timer; freed when both are closed */
+	int backlog; /* whole lines wait in buf: reading is stopped */
 	struct ctl_peer peer;
 	char *buf; /* CTL_PROTO_MAXLINE bytes of a partial line */
 	size_t len;
@@ -47,6 +50,7 @@ struct ctl_write {
 struct ctl {
 	uv_loop_t *loop;
 	uv_pipe_t server;
+	uv_idle_t idle; /* answers the lines of backlogged clients */
 	char *path;
 	gid_t group;
 	char *group_name;
@@ -63,6 +67,9 @@ struct ctl {
 };
 
 static void ctl_client_close(struct ctl_client *);
+static void ctl_client_lines(struct ctl_client *);
+static void ctl_client_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void ctl_client_alloc(uv_handle_t *, size_t, uv_buf_t *);
 
 /* Count a handle closed; release ctl once ctl_free ran and all are gone. */
 static void
@@ -298,11 +305,15 @@ ctl_client_timeout(uv_timer_t *t)
 		c->unsent = unsent;
 		return;
 	}
-
-	log_info("ctl: dropping client pid %ld uid %lu: no complete request "
-	         "in %llu ms",
-	    (long)c->peer.pid, (unsigned long)c->peer.uid,
-	    (unsigned long long)c->ctl->timeout_ms);
+	if (unsent > 0)
+		log_warnx("ctl: dropping client pid %ld uid %lu: it does not "
+		          "read its replies",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid);
+	else
+		log_info("ctl: dropping client pid %ld uid %lu: no complete "
+		         "request in %llu ms",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid,
+		    (unsigned long long)c->ctl->timeout_ms);
 	ctl_client_close(c);
 }
 
@@ -331,13 +342,45 @@ ctl_client_finish(struct ctl_client *c)
 	}
 }
 
+/* Tell whether c has so much output queued that it is not served. */
+static int
+ctl_client_full(struct ctl_client *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+	       CTL_PAUSEQUEUE;
+}
+
+/* Answer a batch of each backlogged client's lines, round robin. */
+static void
+ctl_idle_cb(uv_idle_t *h)
+{
+	struct ctl *ctl = h->data;
+	struct ctl_client *c;
+	int again = 0;
+
+	/* Closing only marks a client: it stays in the list till freed. */
+	LIST_FOREACH(c, &ctl->clients, entry)
+	{
+		if (!c->backlog || c->closing || ctl_client_full(c))
+			continue;
+		ctl_client_lines(c);
+		again |= c->backlog && !c->closing && !ctl_client_full(c);
+	}
+	if (!again)
+		uv_idle_stop(h);
+}
+
 static void
 ctl_client_written(uv_write_t *req, int status)
 {
 	struct ctl_write *w = (struct ctl_write *)req;
+	struct ctl_client *c = req->handle->data;
 
 	free(w->data);
 	free(w);
+	/* Its replies drained: serve the lines it has waiting. */
+	if (c->backlog && !c->closing && !c->ctl->freed && !ctl_client_full(c))
+		uv_idle_start(&c->ctl->idle, ctl_idle_cb);
 }
 
 /* Queue one reply; a client that does not read its replies is dropped. */
@@ -491,20 +534,48 @@ ctl_client_request(struct ctl_client *c, const char *line, size_t len)
 	json_decref(reply);
 }
 
-/* Answer every complete line in the buffer; refuse an overlong one. */
+/*
+ * Stop reading c while whole lines wait in its buffer; the idle handle
+ * (or, once its replies drain, the write callback) answers them.
+ */
+static void
+ctl_client_backlog(struct ctl_client *c, int waiting)
+{
+	if (waiting && !c->backlog) {
+		c->backlog = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	} else if (!waiting && c->backlog) {
+		c->backlog = 0;
+		if (uv_read_start((uv_stream_t *)&c->pipe, ctl_client_alloc,
+		        ctl_client_read) != 0)
+			ctl_client_close(c);
+		return;
+	}
+	if (waiting && !ctl_client_full(c))
+		uv_idle_start(&c->ctl->idle, ctl_idle_cb);
+}
+
+/*
+ * Answer up to CTL_BATCH complete lines, and none while the client's
+ * replies pile up: a client pipelining requests gets its turn like the
+ * others, so a flood cannot keep root's request waiting.  Refuse an
+ * overlong line.
+ */
 static void
 ctl_client_lines(struct ctl_client *c)
 {
 	size_t start = 0, n;
 	char *nl;
 	json_t *reply;
+	int done = 0;
 
-	while (!c->closing &&
+	while (!c->closing && done < CTL_BATCH && !ctl_client_full(c) &&
 	       (nl = memchr(c->buf + start, '\n', c->len - start)) != NULL) {
 		n = (size_t)(nl - (c->buf + start)) + 1;
 		if (n > 1 && !(n == 2 && c->buf[start] == '\r'))
 			ctl_client_request(c, c->buf + start, n);
 		start += n;
+		done++;
 	}
 	if (c->closing)
 		return;
@@ -515,7 +586,8 @@ ctl_client_lines(struct ctl_client *c)
 	}
 	memmove(c->buf, c->buf + start, c->len - start);
 	c->len -= start;
-	if (c->len < CTL_PROTO_MAXLINE)
+	ctl_client_backlog(c, memchr(c->buf, '\n', c->len) != NULL);
+	if (c->backlog || c->closing || c->len < CTL_PROTO_MAXLINE)
 		return;
 	reply = ctl_proto_reply_error(
 	    0, "too-long", "request longer than %d bytes", CTL_PROTO_MAXLINE);
@@ -647,7 +719,9 @@ ctl_create(uv_loop_t *loop, const char *path, gid_t group,
 	LIST_INIT(&ctl->clients);
 	uv_pipe_init(loop, &ctl->server, 0);
 	ctl->server.data = ctl;
-	ctl->nhandles = 1;
+	uv_idle_init(loop, &ctl->idle);
+	ctl->idle.data = ctl;
+	ctl->nhandles = 2;
 	rc = uv_pipe_open(&ctl->server, fd);
 	if (rc != 0)
 		close(fd); /* the handle does not own it */
@@ -686,6 +760,7 @@ ctl_free(struct ctl *ctl)
 	LIST_FOREACH(c, &ctl->clients, entry)
 	ctl_client_close(c);
 	uv_close((uv_handle_t *)&ctl->server, ctl_server_closed);
+	uv_close((uv_handle_t *)&ctl->idle, ctl_server_closed);
 }
 
 unsigned

@@ -63,8 +63,10 @@ root_ok() {
 		e2e_fail "jaild died ($1)"
 		exit 1
 	}
+	local t0=$(date +%s%N)
 	timeout 5 "$JAILCTL" -S "$SOCK" -j status >/dev/null ||
 		e2e_fail "root's status did not answer ($1)"
+	echo "root status: $((($(date +%s%N) - t0) / 1000000)) ms ($1)"
 }
 
 # ---- item 2: ctl_group reads, ctl_admin_group (and root) change ----

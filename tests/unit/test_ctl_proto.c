@@ -551,6 +551,33 @@ test_wait_clients(unsigned n)
 	cr_assert_eq(ctl_clients(test_ctl), n);
 }
 
+/*
+ * A client pipelining requests is answered a batch per loop turn, and not
+ * at all while its replies pile up: another client is answered meanwhile.
+ */
+Test(ctl, pipelining_client_does_not_starve_others)
+{
+	char *flood = xmalloc(64 * 30 + 1);
+	int greedy = test_connect(), fd = test_connect();
+	size_t i;
+	json_t *r;
+
+	flood[0] = '\0';
+	for (i = 0; i < 64; i++)
+		strcat(flood, "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n");
+	cr_assert_eq(
+	    write(greedy, flood, strlen(flood)), (ssize_t)strlen(flood));
+	/* greedy reads nothing; the other still gets its answer. */
+	r = test_call(fd, "{\"v\":1,\"id\":2,\"cmd\":\"echo\"}\n");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	/* greedy, paused with a full queue, has not been served all 64. */
+	cr_assert_eq(ctl_clients(test_ctl), 2);
+	close(fd);
+	close(greedy);
+	free(flood);
+}
+
 Test(ctl, partial_and_idle_clients_time_out)
 {
 	int idle, partial, fd;
@@ -695,6 +722,8 @@ Test(ctl, slow_reader_dropped)
 	const char *req = "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n";
 	int fd = test_connect(), n, i;
 
+	/* Its replies stop moving: dropped at the second tick. */
+	ctl_set_timeout(test_ctl, 100);
 	for (n = 0; n < TEST_ROUNDS && ctl_clients(test_ctl) < 1; n++)
 		uv_run(&test_loop, UV_RUN_NOWAIT);
 	cr_assert_eq(ctl_clients(test_ctl), 1);
