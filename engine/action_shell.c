@@ -41,6 +41,12 @@
  *   ${V} inside "...", and '"${V}"' inside '...' (close, expand, reopen).
  *   The reference is made only of [A-Z0-9_${}"'], so even a lexer mistake
  *   can change how the admin's own text parses, never inject the value.
+ *
+ * The limit of that argument: it holds for the shell jaild starts.  A
+ * template that hands the expanded value to a second shell (sh -c "...
+ * <matches>", eval, ssh host "...") has that shell parse log text as
+ * code, and nothing here can prevent it.  action_shell_nested spots the
+ * common shapes, and the config check warns about them.
  */
 
 #define ACTION_SHELL_DEPTH 16 /* var nesting limit */
@@ -63,6 +69,8 @@ enum action_shell_q {
 struct action_shell_lex {
 	int state[ACTION_SHELL_LEXDEPTH];
 	int parens[ACTION_SHELL_LEXDEPTH];
+	size_t open[ACTION_SHELL_LEXDEPTH]; /* where each level began */
+	size_t pos; /* offset of the byte being lexed */
 	int depth;
 	int esc;
 	int dollar;
@@ -80,6 +88,7 @@ struct action_shell_out {
 	const char *stack[ACTION_SHELL_DEPTH]; /* vars being expanded */
 	int depth;
 	char *cause;
+	char *nested; /* a log-filled tag a second shell parses, or NULL */
 };
 
 enum action_shell_kind {
@@ -213,6 +222,7 @@ action_shell_lex(struct action_shell_lex *lx, char c)
 	else
 		return;
 	lx->parens[lx->depth] = 0;
+	lx->open[lx->depth] = lx->pos;
 }
 
 /* Append n bytes to the command; admin text also moves the lexer. */
@@ -234,9 +244,70 @@ action_shell_put(struct action_shell_out *o, const char *s, size_t n, int lex)
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
 	o->buf[o->len] = '\0';
-	for (i = 0; lex && i < n; i++)
+	for (i = 0; lex && i < n; i++) {
+		o->lex.pos = o->len - n + i;
 		action_shell_lex(&o->lex, s[i]);
+	}
 	return 0;
+}
+
+/* True for a word that makes the words after it a second shell's code. */
+static int
+action_shell_word_runs(const char *w, size_t n)
+{
+	size_t i;
+
+	if ((n == 4 && strncmp(w, "eval", 4) == 0) ||
+	    (n >= 3 && strncmp(w + n - 3, "ssh", 3) == 0 &&
+	        (n == 3 || w[n - 4] == '/')))
+		return 1;
+	/* -c, and bundles such as -ec or -lc: sh, bash, su, python ... */
+	if (n < 2 || w[0] != '-' || w[1] == '-' || w[n - 1] != 'c')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((w[i] >= 'a' && w[i] <= 'z') ||
+		        (w[i] >= 'A' && w[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Tell whether a value put here reaches a second shell as code: the words
+ * of the command around it, up to the quoted string that holds it, include
+ * eval, ssh or a -c option (sh -c "... <matches>").  A heuristic for
+ * the config check: it looks back to the last ; | & ( ` or newline.
+ */
+static int
+action_shell_nested(const struct action_shell_out *o)
+{
+	const struct action_shell_lex *lx = &o->lex;
+	size_t end = o->len, start, i, w;
+	int d = lx->depth;
+
+	while (d > 0 && (lx->state[d] == ACTION_SHELL_Q_SINGLE ||
+	                    lx->state[d] == ACTION_SHELL_Q_DOUBLE))
+		end = lx->open[d--];
+	for (start = end; start > 0; start--)
+		if (strchr(";|&(`\n", o->buf[start - 1]) != NULL)
+			break;
+	for (i = start; i < end;) {
+		while (i < end && (o->buf[i] == ' ' || o->buf[i] == '\t'))
+			i++;
+		for (w = i; i < end && o->buf[i] != ' ' && o->buf[i] != '\t';)
+			i++;
+		if (i > w && action_shell_word_runs(o->buf + w, i - w))
+			return 1;
+	}
+	return 0;
+}
+
+/* Note a log-filled tag that a second shell would parse (for the check). */
+static void
+action_shell_note_nested(
+    struct action_shell_out *o, const char *tag, size_t len)
+{
+	if (o->nested == NULL && action_shell_nested(o))
+		xasprintf(&o->nested, "%.*s", (int)len, tag);
 }
 
 /* Append a reference to environment variable var, right for the context. */
@@ -324,11 +395,13 @@ action_shell_ban_tag(struct action_shell_out *o, const char *tag, size_t len)
 	else if (ACTION_SHELL_IS("time"))
 		snprintf(buf, sizeof buf, "%lld", (long long)b->start);
 	else if (ACTION_SHELL_IS("matches") || ACTION_SHELL_IS("ipmatches") ||
-	         ACTION_SHELL_IS("ipjailmatches"))
+	         ACTION_SHELL_IS("ipjailmatches")) {
+		action_shell_note_nested(o, tag, len);
 		return action_shell_put_ref(o, "F2B_MATCHES");
-	else if (len > 2 && strncmp(tag, "F-", 2) == 0)
+	} else if (len > 2 && strncmp(tag, "F-", 2) == 0) {
+		action_shell_note_nested(o, tag, len);
 		return 0; /* no captured fields are passed on: empty */
-	else
+	} else
 		return 1;
 #undef ACTION_SHELL_IS
 	return action_shell_put(o, buf, strlen(buf), 1);
@@ -432,9 +505,11 @@ action_shell_jailname(const struct jail_conf *jc, const struct action_ban *b)
 	return "?";
 }
 
-char *
-action_shell_render(const struct action_conf *ac, const struct jail_conf *jc,
-    const char *key, const struct action_ban *b, char **cause)
+/* Render key; *nested (if asked) names a tag a second shell parses. */
+static char *
+action_shell_render_check(const struct action_conf *ac,
+    const struct jail_conf *jc, const char *key, const struct action_ban *b,
+    char **cause, char **nested)
 {
 	const struct config_var *var;
 	struct action_shell_out o;
@@ -449,6 +524,10 @@ action_shell_render(const struct action_conf *ac, const struct jail_conf *jc,
 	o.stack[o.depth++] = var->key;
 	if (action_shell_expand(&o, var->value) != 0)
 		goto fail;
+	if (nested != NULL)
+		*nested = o.nested;
+	else
+		free(o.nested);
 	if (o.buf == NULL)
 		return xstrdup("");
 	return o.buf;
@@ -456,8 +535,16 @@ fail:
 	xasprintf(cause, "jail %s: action %s: %s: %s",
 	    action_shell_jailname(jc, b), ac->name, key, o.cause);
 	free(o.cause);
+	free(o.nested);
 	free(o.buf);
 	return NULL;
+}
+
+char *
+action_shell_render(const struct action_conf *ac, const struct jail_conf *jc,
+    const char *key, const struct action_ban *b, char **cause)
+{
+	return action_shell_render_check(ac, jc, key, b, cause, NULL);
 }
 
 char *
@@ -1099,7 +1186,7 @@ action_shell_check(const struct action *a, char **cause)
 	static const char *keys[] = {"actionstart", "actionstop", "actioncheck",
 	    "actionban", "actionunban", "actionnotify"};
 	struct action_ban b;
-	char *cmd;
+	char *cmd, *nested;
 	size_t i;
 
 	memset(&b, 0, sizeof b);
@@ -1108,10 +1195,21 @@ action_shell_check(const struct action *a, char **cause)
 	b.failures = 1;
 	b.matches = "";
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		cmd = action_shell_render(
-		    a->conf, a->jail, keys[i], i < 3 ? NULL : &b, cause);
+		nested = NULL;
+		cmd = action_shell_render_check(a->conf, a->jail, keys[i],
+		    i < 3 ? NULL : &b, cause, &nested);
 		if (cmd == NULL)
 			return -1;
+		if (nested != NULL)
+			log_warnx(
+			    "jail %s: action %s: %s: <%s> is filled from the "
+			    "log and sits inside a command that a second "
+			    "shell runs (sh -c, eval, ssh): log text can run "
+			    "as a command there; pass it on as "
+			    "\"$F2B_MATCHES\" "
+			    "single-quoted script instead",
+			    a->jail->name, a->conf->name, keys[i], nested);
+		free(nested);
 		free(cmd);
 	}
 	return 0;

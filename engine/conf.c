@@ -1,10 +1,14 @@
 /* The INI reader: fail2ban-style files into sections of raw key/values. */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "xmalloc.h"
@@ -302,6 +306,80 @@ conf_parse_line(struct conf_parse *p, char *line)
 		conf_parse_keyvalue(p, s);
 }
 
+/* Say why path could not be opened: a dangling link reads as ENOENT. */
+static void
+conf_open_error(const char *path, int saved, struct conf_errors *errs)
+{
+	struct stat sb;
+
+	if (saved == ENOENT && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+		conf_errors_add(errs, path, 0,
+		    "cannot open: a symbolic link to a file that does not "
+		    "exist");
+	else if (saved == ELOOP)
+		conf_errors_add(errs, path, 0,
+		    "cannot open: a symbolic link loop (or too many links)");
+	else
+		conf_errors_add(
+		    errs, path, 0, "cannot open: %s", strerror(saved));
+}
+
+static const char *
+conf_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Open path for reading if it is a regular file (after symlinks) of at
+ * most CONF_FILE_MAX bytes.  O_NONBLOCK keeps a FIFO from hanging the open;
+ * fstat then refuses it, and /dev/zero and the like, before any read.
+ */
+static FILE *
+conf_open(const char *path, struct conf_errors *errs)
+{
+	struct stat sb;
+	FILE *f;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		conf_open_error(path, errno, errs);
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		conf_errors_add(errs, path, 0,
+		    "not a regular file (%s): only regular files, or symbolic "
+		    "links to them, are read",
+		    conf_file_kind(sb.st_mode));
+		goto fail;
+	}
+	if (sb.st_size > CONF_FILE_MAX) {
+		conf_errors_add(errs, path, 0,
+		    "file of %lld bytes is larger than the limit of %d",
+		    (long long)sb.st_size, CONF_FILE_MAX);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "r")) == NULL) {
+		conf_errors_add(
+		    errs, path, 0, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	return f;
+fail:
+	close(fd);
+	return NULL;
+}
+
 /* Read path into a new conf_file; errors go to errs. */
 struct conf_file *
 conf_read(const char *path, struct conf_errors *errs)
@@ -309,20 +387,25 @@ conf_read(const char *path, struct conf_errors *errs)
 	struct conf_parse p;
 	FILE *f;
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, total = 0;
 	ssize_t n;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		conf_errors_add(
-		    errs, path, 0, "cannot open: %s", strerror(errno));
+	if ((f = conf_open(path, errs)) == NULL)
 		return NULL;
-	}
 	memset(&p, 0, sizeof p);
 	p.errs = errs;
 	p.cf = xcalloc(1, sizeof *p.cf);
 	p.cf->path = xstrdup(path);
 	while ((n = getline(&line, &cap, f)) != -1) {
 		p.lineno++;
+		/* A file that grows while it is read is still capped. */
+		if ((total += (size_t)n) > CONF_FILE_MAX) {
+			conf_parse_error(&p,
+			    "file grew past the limit of %d "
+			    "bytes while read",
+			    CONF_FILE_MAX);
+			break;
+		}
 		if (n > CONF_LINE_MAX) {
 			conf_parse_error(&p, "line too long");
 			p.ent = NULL;

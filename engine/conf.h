@@ -39,7 +39,11 @@ struct conf_file {
  * '\n', comment lines inside them dropped), raw values (no escapes).
  * A later duplicate key in the same section replaces the earlier one.
  * Errors go to errs; returns NULL if the file cannot be read at all.
+ * Only a regular file (symbolic links are followed) of at most
+ * CONF_FILE_MAX bytes is read: a FIFO, a device, a directory, a dangling
+ * or looping link is an error naming the file and the reason.
  */
+#define CONF_FILE_MAX (4 * 1024 * 1024)
 struct conf_file *conf_read(const char *path, struct conf_errors *errs);
 void conf_file_free(struct conf_file *);
 

@@ -27,7 +27,12 @@ const struct conf_table_entry conf_table[] = {
     {"dbpurgeage", CONF_TABLE_DURATION, D, 0, 100 * YEAR, "30d",
         "Expired bans older than this are deleted from the database."},
     {"ctl_group", CONF_TABLE_STRING, D, 0, 0, NULL,
-        "Group allowed to use jailctl besides root (read-only commands)."},
+        "Group allowed to use jailctl besides root, for read-only commands "
+        "(status, list, history, metrics); it owns the socket."},
+    {"ctl_admin_group", CONF_TABLE_STRING, D, 0, 0, NULL,
+        "Group whose members may also run the commands that change state "
+        "(ban, unban, reload); unset: root only; its members must also "
+        "reach the socket (be in ctl_group too, if that is set)."},
     {"filter_dirs", CONF_TABLE_LIST, D, 0, 0, "",
         "More directories of filter files, searched after CONFDIR/filters "
         "(e.g. /etc/fail2ban/filter.d)."},

@@ -205,13 +205,16 @@ fail:
 	return NULL;
 }
 
-/* True if path names an existing file. */
+/*
+ * True if something stands at path: conf_read then refuses what is not a
+ * regular file by name, where "not found" would hide the reason.
+ */
 static int
 config_exists(const char *path)
 {
 	struct stat sb;
 
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	return lstat(path, &sb) == 0;
 }
 
 /*
@@ -835,6 +838,8 @@ config_daemon_field(
 		sp = &cfg->db_path;
 	else if (strcmp(key, "ctl_group") == 0)
 		sp = &cfg->ctl_group;
+	else if (strcmp(key, "ctl_admin_group") == 0)
+		sp = &cfg->ctl_admin_group;
 	else if (strcmp(key, "pidfile") == 0)
 		sp = &cfg->pidfile;
 	else if (strcmp(key, "metrics_listen") == 0)
@@ -1048,6 +1053,7 @@ config_free(struct config *cfg)
 	free(cfg->socket_path);
 	free(cfg->db_path);
 	free(cfg->ctl_group);
+	free(cfg->ctl_admin_group);
 	free(cfg->pidfile);
 	free(cfg->metrics_listen);
 	free(cfg);

@@ -83,6 +83,7 @@ struct config {
 	char *socket_path; /* [jaild] socket */
 	char *db_path; /* [jaild] dbfile */
 	char *ctl_group; /* [jaild] ctl_group: may use jailctl, or NULL */
+	char *ctl_admin_group; /* may also ban, unban, reload; or NULL */
 	char *pidfile; /* [jaild] pidfile, or NULL */
 	char *metrics_listen; /* [jaild] metrics_listen, or NULL */
 	int64_t dbpurgeage;

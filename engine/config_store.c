@@ -3,6 +3,8 @@
  * .local), %(x)s and %(known/x)s interpolation, late <tag> substitution
  * and name[k=v] references.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +333,7 @@ config_store_includes(struct config_store *st, const struct conf_file *cf,
 {
 	const struct conf_entry *e;
 	char *list, *tok, *save = NULL, *dir, *slash, *path;
+	struct stat sb;
 
 	e = conf_entry_find(conf_section_find(cf, "INCLUDES"), key);
 	if (e == NULL)
@@ -347,8 +350,9 @@ config_store_includes(struct config_store *st, const struct conf_file *cf,
 			path = xstrdup(tok);
 		else
 			xasprintf(&path, "%s/%s", dir, tok);
-		/* fail2ban ignores missing includes: common.local often is. */
-		if (access(path, F_OK) == 0)
+		/* fail2ban ignores missing includes: common.local often is.
+		 * A dangling link is not missing: conf_read says why. */
+		if (lstat(path, &sb) == 0)
 			config_store_read(
 			    st, path, me, errs, cf->path, e->line);
 		else
@@ -403,9 +407,12 @@ void
 config_store_read_pair(struct config_store *st, const char *conf,
     const char *local, struct conf_errors *errs)
 {
-	if (conf != NULL && access(conf, F_OK) == 0)
+	struct stat sb;
+
+	/* lstat: a dangling link is an error, not a file that is absent. */
+	if (conf != NULL && lstat(conf, &sb) == 0)
 		config_store_read(st, conf, NULL, errs, conf, 0);
-	if (local != NULL && access(local, F_OK) == 0)
+	if (local != NULL && lstat(local, &sb) == 0)
 		config_store_read(st, local, NULL, errs, local, 0);
 }
 

@@ -21,12 +21,20 @@
 #include "xmalloc.h"
 
 #define CTL_MAXCLIENTS 64
+#define CTL_ROOTSLOTS 4 /* of CTL_MAXCLIENTS, kept for root */
 #define CTL_MAXQUEUE (1024 * 1024) /* unsent output before a drop */
 #define CTL_BACKLOG 16
+#define CTL_TIMEOUT_MS 10000 /* to send each complete request line */
+#define CTL_BATCH 8 /* lines answered per client per loop turn */
+#define CTL_PAUSEQUEUE (64 * 1024) /* unsent output that pauses a client */
 
 struct ctl_client {
 	struct ctl *ctl;
 	uv_pipe_t pipe;
+	uv_timer_t timer; /* drops a client that sends no whole line */
+	size_t unsent; /* output queued at the last tick, SIZE_MAX: none */
+	int nhandles; /* pipe and timer; freed when both are closed */
+	int backlog; /* whole lines wait in buf: reading is stopped */
 	struct ctl_peer peer;
 	char *buf; /* CTL_PROTO_MAXLINE bytes of a partial line */
 	size_t len;
@@ -42,18 +50,26 @@ struct ctl_write {
 struct ctl {
 	uv_loop_t *loop;
 	uv_pipe_t server;
+	uv_idle_t idle; /* answers the lines of backlogged clients */
 	char *path;
 	gid_t group;
 	char *group_name;
+	gid_t admin; /* may run CTL_PRIVILEGED commands besides root */
+	char *admin_name;
+	uint64_t timeout_ms;
 	const struct ctl_cmd *cmds;
 	void *arg;
 	unsigned nclients;
+	unsigned nplain; /* clients that are not root */
 	unsigned nhandles; /* open uv handles; ctl is freed at zero */
 	int freed;
 	LIST_HEAD(, ctl_client) clients;
 };
 
 static void ctl_client_close(struct ctl_client *);
+static void ctl_client_lines(struct ctl_client *);
+static void ctl_client_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void ctl_client_alloc(uv_handle_t *, size_t, uv_buf_t *);
 
 /* Count a handle closed; release ctl once ctl_free ran and all are gone. */
 static void
@@ -64,6 +80,7 @@ ctl_handle_gone(struct ctl *ctl)
 		return;
 	free(ctl->path);
 	free(ctl->group_name);
+	free(ctl->admin_name);
 	free(ctl);
 }
 
@@ -237,22 +254,27 @@ ctl_client_peer(struct ctl_client *c)
 	c->peer.uid = uc.uid;
 	c->peer.gid = uc.gid;
 	c->peer.pid = uc.pid;
+	/* The socket's group reads; only root and the admin group change. */
 	c->peer.privileged =
-	    uc.uid == 0 || ctl_peer_in_group(fd, uc.gid, c->ctl->group);
+	    uc.uid == 0 || ctl_peer_in_group(fd, uc.gid, c->ctl->admin);
 	return 0;
 }
 
-/* Free a client once libuv has closed its pipe. */
+/* Free a client once libuv has closed its pipe and its timer. */
 static void
 ctl_client_closed(uv_handle_t *h)
 {
 	struct ctl_client *c = h->data;
 	struct ctl *ctl = c->ctl;
 
-	LIST_REMOVE(c, entry);
-	ctl->nclients--;
-	free(c->buf);
-	free(c);
+	if (--c->nhandles == 0) {
+		LIST_REMOVE(c, entry);
+		ctl->nclients--;
+		if (c->peer.uid != 0)
+			ctl->nplain--;
+		free(c->buf);
+		free(c);
+	}
 	ctl_handle_gone(ctl);
 }
 
@@ -265,6 +287,34 @@ ctl_client_close(struct ctl_client *c)
 		return;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_close((uv_handle_t *)&c->pipe, ctl_client_closed);
+	uv_close((uv_handle_t *)&c->timer, ctl_client_closed);
+}
+
+/*
+ * Drop a client that sent no whole line in time: idle or slowloris.  One
+ * still reading a long reply is kept while the reply drains.
+ */
+static void
+ctl_client_timeout(uv_timer_t *t)
+{
+	struct ctl_client *c = t->data;
+	size_t unsent;
+
+	unsent = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+	if (unsent > 0 && unsent < c->unsent) {
+		c->unsent = unsent;
+		return;
+	}
+	if (unsent > 0)
+		log_warnx("ctl: dropping client pid %ld uid %lu: it does not "
+		          "read its replies",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid);
+	else
+		log_info("ctl: dropping client pid %ld uid %lu: no complete "
+		         "request in %llu ms",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid,
+		    (unsigned long long)c->ctl->timeout_ms);
+	ctl_client_close(c);
 }
 
 static void
@@ -292,13 +342,45 @@ ctl_client_finish(struct ctl_client *c)
 	}
 }
 
+/* Tell whether c has so much output queued that it is not served. */
+static int
+ctl_client_full(struct ctl_client *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+	       CTL_PAUSEQUEUE;
+}
+
+/* Answer a batch of each backlogged client's lines, round robin. */
+static void
+ctl_idle_cb(uv_idle_t *h)
+{
+	struct ctl *ctl = h->data;
+	struct ctl_client *c;
+	int again = 0;
+
+	/* Closing only marks a client: it stays in the list till freed. */
+	LIST_FOREACH(c, &ctl->clients, entry)
+	{
+		if (!c->backlog || c->closing || ctl_client_full(c))
+			continue;
+		ctl_client_lines(c);
+		again |= c->backlog && !c->closing && !ctl_client_full(c);
+	}
+	if (!again)
+		uv_idle_stop(h);
+}
+
 static void
 ctl_client_written(uv_write_t *req, int status)
 {
 	struct ctl_write *w = (struct ctl_write *)req;
+	struct ctl_client *c = req->handle->data;
 
 	free(w->data);
 	free(w);
+	/* Its replies drained: serve the lines it has waiting. */
+	if (c->backlog && !c->closing && !c->ctl->freed && !ctl_client_full(c))
+		uv_idle_start(&c->ctl->idle, ctl_idle_cb);
 }
 
 /* Queue one reply; a client that does not read its replies is dropped. */
@@ -357,13 +439,15 @@ ctl_client_bad(const char *line, size_t len, const char *cause)
 	return ctl_proto_reply_error((long)id, code, "%s", cause);
 }
 
-/* Find a command by name in the table. */
+/* Find a command by name in the table; NULL for none (or no name). */
 static const struct ctl_cmd *
-ctl_cmd_lookup(const struct ctl *ctl, const char *name)
+ctl_cmd_lookup(const struct ctl_cmd *cmds, const char *name)
 {
 	const struct ctl_cmd *cmd;
 
-	for (cmd = ctl->cmds; cmd->name != NULL; cmd++) {
+	if (name == NULL)
+		return NULL;
+	for (cmd = cmds; cmd->name != NULL; cmd++) {
 		if (strcmp(cmd->name, name) == 0)
 			return cmd;
 	}
@@ -372,23 +456,29 @@ ctl_cmd_lookup(const struct ctl *ctl, const char *name)
 
 /* Say who may run a privileged command. */
 static json_t *
-ctl_client_denied(struct ctl_client *c, long id, const char *name)
+ctl_denied(
+    const struct ctl_peer *peer, const char *admins, long id, const char *name)
 {
-	struct ctl *ctl = c->ctl;
-
 	log_info("ctl: denied \"%s\" to uid %lu pid %ld", name,
-	    (unsigned long)c->peer.uid, (long)c->peer.pid);
-	if (ctl->group == (gid_t)-1)
-		return ctl_proto_reply_error(
-		    id, "permission", "\"%s\" may only be run by root", name);
+	    (unsigned long)peer->uid, (long)peer->pid);
+	if (admins == NULL)
+		return ctl_proto_reply_error(id, "permission",
+		    "\"%s\" changes state and may only be run by root "
+		    "(see ctl_admin_group in jaild.conf(5))",
+		    name);
 	return ctl_proto_reply_error(id, "permission",
 	    "\"%s\" may only be run by root or members of group %s", name,
-	    ctl->group_name);
+	    admins);
 }
 
-/* Check and run one decoded request; return the reply. */
-static json_t *
-ctl_client_dispatch(struct ctl_client *c, json_t *msg)
+/*
+ * Check and run one decoded request; return the reply.  msg need not have
+ * passed ctl_proto_decode_request: whatever its shape, the answer is an
+ * error reply, never a crash.
+ */
+json_t *
+ctl_dispatch(const struct ctl_cmd *cmds, void *arg, const struct ctl_peer *peer,
+    const char *admins, const json_t *msg)
 {
 	const struct ctl_cmd *cmd;
 	const char *name, *code = NULL;
@@ -397,20 +487,24 @@ ctl_client_dispatch(struct ctl_client *c, json_t *msg)
 	long id;
 
 	id = (long)json_integer_value(json_object_get(msg, "id"));
-	name = json_string_value(json_object_get(msg, "cmd"));
-	cmd = ctl_cmd_lookup(c->ctl, name);
-	if (cmd == NULL) {
+	if ((name = json_string_value(json_object_get(msg, "cmd"))) == NULL)
+		return ctl_proto_reply_error(
+		    id, "bad-request", "\"cmd\" is missing or not a string");
+	args = json_object_get(msg, "args");
+	if (args != NULL && !json_is_object(args))
+		return ctl_proto_reply_error(
+		    id, "bad-request", "\"args\" is not an object");
+	if ((cmd = ctl_cmd_lookup(cmds, name)) == NULL) {
 		log_escape(name, strlen(name), safe, sizeof safe);
 		return ctl_proto_reply_error(
 		    id, "unknown-command", "unknown command \"%s\"", safe);
 	}
-	if ((cmd->flags & CTL_PRIVILEGED) && !c->peer.privileged)
-		return ctl_client_denied(c, id, cmd->name);
-	args = json_object_get(msg, "args");
+	if ((cmd->flags & CTL_PRIVILEGED) && !peer->privileged)
+		return ctl_denied(peer, admins, id, cmd->name);
 	args = args != NULL ? json_incref(args) : json_object();
-	log_debug("ctl: uid %lu pid %ld: %s", (unsigned long)c->peer.uid,
-	    (long)c->peer.pid, cmd->name);
-	result = cmd->handler(c->ctl->arg, &c->peer, args, &code, &emsg);
+	log_debug("ctl: uid %lu pid %ld: %s", (unsigned long)peer->uid,
+	    (long)peer->pid, cmd->name);
+	result = cmd->handler(arg, peer, args, &code, &emsg);
 	json_decref(args);
 	if (result != NULL)
 		return ctl_proto_reply_ok(id, result);
@@ -427,38 +521,73 @@ ctl_client_request(struct ctl_client *c, const char *line, size_t len)
 	json_t *msg, *reply;
 	char *cause = NULL;
 
-	msg = ctl_proto_decode(line, len, &cause);
+	msg = ctl_proto_decode_request(line, len, &cause);
 	if (msg == NULL) {
 		reply = ctl_client_bad(line, len, cause);
 		free(cause);
 	} else {
-		reply = ctl_client_dispatch(c, msg);
+		reply = ctl_dispatch(c->ctl->cmds, c->ctl->arg, &c->peer,
+		    c->ctl->admin_name, msg);
 		json_decref(msg);
 	}
 	ctl_client_send(c, reply);
 	json_decref(reply);
 }
 
-/* Answer every complete line in the buffer; refuse an overlong one. */
+/*
+ * Stop reading c while whole lines wait in its buffer; the idle handle
+ * (or, once its replies drain, the write callback) answers them.
+ */
+static void
+ctl_client_backlog(struct ctl_client *c, int waiting)
+{
+	if (waiting && !c->backlog) {
+		c->backlog = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	} else if (!waiting && c->backlog) {
+		c->backlog = 0;
+		if (uv_read_start((uv_stream_t *)&c->pipe, ctl_client_alloc,
+		        ctl_client_read) != 0)
+			ctl_client_close(c);
+		return;
+	}
+	if (waiting && !ctl_client_full(c))
+		uv_idle_start(&c->ctl->idle, ctl_idle_cb);
+}
+
+/*
+ * Answer up to CTL_BATCH complete lines, and none while the client's
+ * replies pile up: a client pipelining requests gets its turn like the
+ * others, so a flood cannot keep root's request waiting.  Refuse an
+ * overlong line.
+ */
 static void
 ctl_client_lines(struct ctl_client *c)
 {
 	size_t start = 0, n;
 	char *nl;
 	json_t *reply;
+	int done = 0;
 
-	while (!c->closing &&
+	while (!c->closing && done < CTL_BATCH && !ctl_client_full(c) &&
 	       (nl = memchr(c->buf + start, '\n', c->len - start)) != NULL) {
 		n = (size_t)(nl - (c->buf + start)) + 1;
 		if (n > 1 && !(n == 2 && c->buf[start] == '\r'))
 			ctl_client_request(c, c->buf + start, n);
 		start += n;
+		done++;
 	}
 	if (c->closing)
 		return;
+	/* Only a whole line buys more time: a trickle of bytes does not. */
+	if (start > 0) {
+		c->unsent = SIZE_MAX;
+		uv_timer_again(&c->timer);
+	}
 	memmove(c->buf, c->buf + start, c->len - start);
 	c->len -= start;
-	if (c->len < CTL_PROTO_MAXLINE)
+	ctl_client_backlog(c, memchr(c->buf, '\n', c->len) != NULL);
+	if (c->backlog || c->closing || c->len < CTL_PROTO_MAXLINE)
 		return;
 	reply = ctl_proto_reply_error(
 	    0, "too-long", "request longer than %d bytes", CTL_PROTO_MAXLINE);
@@ -495,6 +624,19 @@ ctl_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	ctl_client_lines(c);
 }
 
+/*
+ * Tell whether c is one client too many.  The last CTL_ROOTSLOTS places
+ * are root's: clients that are not root (the socket's group) can never
+ * fill the table and lock root out.
+ */
+static int
+ctl_accept_full(const struct ctl *ctl, const struct ctl_client *c)
+{
+	if (ctl->nclients > CTL_MAXCLIENTS)
+		return 1;
+	return c->peer.uid != 0 && ctl->nplain > CTL_MAXCLIENTS - CTL_ROOTSLOTS;
+}
+
 /* Accept a client, identify it, start reading. */
 static void
 ctl_accept(uv_stream_t *server, int status)
@@ -509,22 +651,31 @@ ctl_accept(uv_stream_t *server, int status)
 	c = xcalloc(1, sizeof *c);
 	c->ctl = ctl;
 	uv_pipe_init(ctl->loop, &c->pipe, 0);
-	c->pipe.data = c;
+	uv_timer_init(ctl->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->nhandles = 2;
+	c->unsent = SIZE_MAX;
+	c->peer.uid = 0; /* counted as root until known */
 	LIST_INSERT_HEAD(&ctl->clients, c, entry);
 	ctl->nclients++;
-	ctl->nhandles++;
+	ctl->nhandles += 2;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
 	    ctl_client_peer(c) != 0) {
 		log_warn("ctl: accept");
+		c->peer.uid = 0;
 		ctl_client_close(c);
 		return;
 	}
-	if (ctl->nclients > CTL_MAXCLIENTS) {
-		log_warnx("ctl: too many clients, refusing pid %ld",
-		    (long)c->peer.pid);
+	if (c->peer.uid != 0)
+		ctl->nplain++;
+	if (ctl_accept_full(ctl, c)) {
+		log_warnx("ctl: too many clients, refusing pid %ld uid %lu",
+		    (long)c->peer.pid, (unsigned long)c->peer.uid);
 		ctl_client_close(c);
 		return;
 	}
+	uv_timer_start(
+	    &c->timer, ctl_client_timeout, ctl->timeout_ms, ctl->timeout_ms);
 	if (uv_read_start((uv_stream_t *)&c->pipe, ctl_client_alloc,
 	        ctl_client_read) != 0)
 		ctl_client_close(c);
@@ -561,12 +712,16 @@ ctl_create(uv_loop_t *loop, const char *path, gid_t group,
 	ctl->path = xstrdup(path);
 	ctl->group = group;
 	ctl->group_name = ctl_group_name(group);
+	ctl->admin = (gid_t)-1;
+	ctl->timeout_ms = CTL_TIMEOUT_MS;
 	ctl->cmds = cmds;
 	ctl->arg = arg;
 	LIST_INIT(&ctl->clients);
 	uv_pipe_init(loop, &ctl->server, 0);
 	ctl->server.data = ctl;
-	ctl->nhandles = 1;
+	uv_idle_init(loop, &ctl->idle);
+	ctl->idle.data = ctl;
+	ctl->nhandles = 2;
 	rc = uv_pipe_open(&ctl->server, fd);
 	if (rc != 0)
 		close(fd); /* the handle does not own it */
@@ -605,10 +760,27 @@ ctl_free(struct ctl *ctl)
 	LIST_FOREACH(c, &ctl->clients, entry)
 	ctl_client_close(c);
 	uv_close((uv_handle_t *)&ctl->server, ctl_server_closed);
+	uv_close((uv_handle_t *)&ctl->idle, ctl_server_closed);
 }
 
 unsigned
 ctl_clients(const struct ctl *ctl)
 {
 	return ctl->nclients;
+}
+
+/* Let members of group (or nobody, -1) run CTL_PRIVILEGED commands. */
+void
+ctl_set_admin_group(struct ctl *ctl, gid_t group)
+{
+	ctl->admin = group;
+	free(ctl->admin_name);
+	ctl->admin_name = ctl_group_name(group);
+}
+
+/* Drop clients that send no complete line for ms (tests shorten it). */
+void
+ctl_set_timeout(struct ctl *ctl, uint64_t ms)
+{
+	ctl->timeout_ms = ms > 0 ? ms : 1;
 }

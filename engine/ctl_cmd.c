@@ -53,6 +53,34 @@ ctl_cmd_arg(json_t *args, const char *key)
 	return json_string_value(json_object_get(args, key));
 }
 
+/*
+ * Refuse args of the wrong type: a "jail" that is not a string must not
+ * read as no jail at all (unban --all of every jail instead of one).
+ */
+static int
+ctl_cmd_args_check(json_t *args, const char **code, char **msg)
+{
+	static const char *strings[] = {"jail", "addr", "duration"};
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+		v = json_object_get(args, strings[i]);
+		if (v != NULL && !json_is_string(v)) {
+			ctl_cmd_fail(code, msg, "usage",
+			    "\"%s\" must be a string", strings[i]);
+			return -1;
+		}
+	}
+	v = json_object_get(args, "all");
+	if (v != NULL && !json_is_boolean(v)) {
+		ctl_cmd_fail(
+		    code, msg, "usage", "%s", "\"all\" must be true or false");
+		return -1;
+	}
+	return 0;
+}
+
 /* Find the jail named by args.jail, or fail with "no-such-jail". */
 static struct jail *
 ctl_cmd_jail(struct daemon *d, const char *name, const char **code, char **msg)
@@ -110,6 +138,8 @@ ctl_cmd_journals(struct daemon *d, json_t *a)
 		           c != NULL ? json_string(c) : json_null(), "lines",
 		           (json_int_t)journal_stats(jr)->lines, "last_read",
 		           ctl_cmd_time(journal_stats(jr)->last_read)));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "cut", json_integer((json_int_t)journal_stats(jr)->cut));
 	}
 }
 
@@ -135,6 +165,8 @@ ctl_cmd_sources(struct daemon *d)
 		    "backend",
 		    json_string(
 		        strcmp(source_path(s), "-") == 0 ? "stdin" : "file"));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "cut", json_integer((json_int_t)source_stats(s)->cut));
 	}
 	ctl_cmd_journals(d, a);
 	return a;
@@ -220,6 +252,8 @@ ctl_cmd_status(void *arg, const struct ctl_peer *peer, json_t *args,
 	const char *name = ctl_cmd_arg(args, "jail");
 	struct jail *j;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name == NULL)
 		return ctl_cmd_status_all(d);
 	if ((j = ctl_cmd_jail(d, name, code, msg)) == NULL)
@@ -245,6 +279,63 @@ ctl_cmd_parse_addr(json_t *args, struct addr *a, const char **code, char **msg)
 	return 0;
 }
 
+/* Parse a ban duration from a client: -1, or 1 s up to DURATION_MAX. */
+static int
+ctl_cmd_duration(const char *s, int64_t *out, const char **code, char **msg)
+{
+	int64_t v;
+
+	if (duration_parse(s, &v) != 0) {
+		ctl_cmd_fail(code, msg, "bad-duration",
+		    "%s is not a duration (600, 10m, 1h30m, 1d, -1 for "
+		    "forever), or it is too long",
+		    s);
+		return -1;
+	}
+	if (v == 0 || (v != DURATION_FOREVER && v > DURATION_MAX)) {
+		ctl_cmd_fail(code, msg, "bad-duration",
+		    "%s: a ban lasts from 1 second to 36600 days (100 years); "
+		    "-1 bans for ever",
+		    s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Refuse a ban that would block an ignored address: a prefix holding an
+ * ignoreip entry or one of the host's own addresses, or an address
+ * inside an ignoreip prefix.
+ */
+static int
+ctl_cmd_ignored(
+    const struct jail *j, const struct addr *a, const char **code, char **msg)
+{
+	char text[ADDR_STRLEN], hit[ADDR_STRLEN];
+	struct addr h;
+	int why;
+
+	if ((why = jail_ignore_overlap(j, a, &h)) == 0)
+		return 0;
+	addr_format(a, text, sizeof text);
+	addr_format(&h, hit, sizeof hit);
+	if (why == 2)
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s holds %s, an address of this host (ignoreself); ban a "
+		    "narrower prefix",
+		    text, hit);
+	else if (addr_contains(&h, a))
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s is in the jail's ignoreip (%s)", text, hit);
+	else
+		ctl_cmd_fail(code, msg, "ignored",
+		    "%s overlaps the jail's ignoreip %s; ban a narrower prefix "
+		    "that leaves it out",
+		    text, hit);
+	return 1;
+}
+
 static json_t *
 ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
     const char **code, char **msg)
@@ -257,17 +348,17 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 	int64_t bantime;
 	char *cause = NULL;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if ((j = ctl_cmd_jail(d, ctl_cmd_arg(args, "jail"), code, msg)) ==
 	        NULL ||
 	    ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bantime = j->conf->bantime;
-	if (dur != NULL && duration_parse(dur, &bantime) != 0)
-		return ctl_cmd_fail(code, msg, "bad-duration",
-		    "%s is not a duration (600, 10m, 1h30m, 1d, -1)", dur);
-	if (jail_ignores(j, &a))
-		return ctl_cmd_fail(code, msg, "ignored",
-		    "%s is in the jail's ignoreip", ctl_cmd_arg(args, "addr"));
+	if (dur != NULL && ctl_cmd_duration(dur, &bantime, code, msg) != 0)
+		return NULL;
+	if (ctl_cmd_ignored(j, &a, code, msg))
+		return NULL;
 	b = daemon_ban(d, j, &a, bantime, 0, "manual", NULL, &cause);
 	if (b == NULL) {
 		*code = "store";
@@ -316,6 +407,8 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	json_t *done;
 	size_t i;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
 		return NULL;
 	if (!all && ctl_cmd_parse_addr(args, &a, code, msg) != 0)
@@ -345,6 +438,8 @@ ctl_cmd_list(void *arg, const struct ctl_peer *peer, json_t *args,
 	json_t *bans;
 	size_t i;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (name != NULL && (j = ctl_cmd_jail(d, name, code, msg)) == NULL)
 		return NULL;
 	bans = json_array();
@@ -378,6 +473,8 @@ ctl_cmd_history(void *arg, const struct ctl_peer *peer, json_t *args,
 	struct addr a;
 	json_t *bans;
 
+	if (ctl_cmd_args_check(args, code, msg) != 0)
+		return NULL;
 	if (ctl_cmd_parse_addr(args, &a, code, msg) != 0)
 		return NULL;
 	bans = json_array();

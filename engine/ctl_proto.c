@@ -199,3 +199,20 @@ fail:
 	json_decref(msg);
 	return NULL;
 }
+
+/* Parse one request line: a reply, or anything without a "cmd", is refused. */
+json_t *
+ctl_proto_decode_request(const char *line, size_t len, char **cause)
+{
+	json_t *msg;
+
+	if ((msg = ctl_proto_decode(line, len, cause)) == NULL)
+		return NULL;
+	if (json_object_get(msg, "ok") != NULL) {
+		json_decref(msg);
+		xasprintf(cause, "a reply is not a request: \"cmd\" is "
+		                 "missing and \"ok\" is set");
+		return NULL;
+	}
+	return msg;
+}

@@ -31,5 +31,7 @@ char *ctl_proto_encode_max(const json_t *msg, size_t max);
  * caller frames lines and limits their length.
  */
 json_t *ctl_proto_decode(const char *line, size_t len, char **cause);
+/* The same for the server: only a request ("cmd" a string) passes. */
+json_t *ctl_proto_decode_request(const char *line, size_t len, char **cause);
 
 #endif

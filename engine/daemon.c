@@ -465,16 +465,16 @@ daemon_signal_cb(uv_signal_t *h, int signum)
 	uv_stop(d->loop);
 }
 
-/* Resolve the ctl group name from [jaild] ctl_group, or -1. */
+/* Resolve a [jaild] group name (key names it in a warning), or -1. */
 static gid_t
-daemon_ctl_group(const struct config *cf)
+daemon_ctl_group(const char *key, const char *name)
 {
 	struct group *gr;
 
-	if (cf->ctl_group == NULL || *cf->ctl_group == '\0')
+	if (name == NULL || *name == '\0')
 		return (gid_t)-1;
-	if ((gr = getgrnam(cf->ctl_group)) == NULL) {
-		log_warnx("ctl_group %s: no such group", cf->ctl_group);
+	if ((gr = getgrnam(name)) == NULL) {
+		log_warnx("%s %s: no such group", key, name);
 		return (gid_t)-1;
 	}
 	return gr->gr_gid;
@@ -502,6 +502,7 @@ daemon_open(struct daemon *d, char **cause)
 	const char *sock =
 	    d->opts.socket_path ? d->opts.socket_path : d->config->socket_path;
 	char *why = NULL;
+	gid_t group, admin;
 
 	if (strcmp(db, ":memory:") != 0)
 		daemon_mkdir_parent(db);
@@ -510,13 +511,18 @@ daemon_open(struct daemon *d, char **cause)
 		free(why);
 		return -1;
 	}
-	d->ctl = ctl_create(
-	    d->loop, sock, daemon_ctl_group(d->config), ctl_cmd_table, d, &why);
+	admin = daemon_ctl_group("ctl_admin_group", d->config->ctl_admin_group);
+	group = daemon_ctl_group("ctl_group", d->config->ctl_group);
+	/* Without ctl_group the admins own the socket, or they could not
+	 * reach it. */
+	d->ctl = ctl_create(d->loop, sock, group != (gid_t)-1 ? group : admin,
+	    ctl_cmd_table, d, &why);
 	if (d->ctl == NULL) {
 		xasprintf(cause, "control socket %s: %s", sock, why);
 		free(why);
 		return -1;
 	}
+	ctl_set_admin_group(d->ctl, admin);
 	return 0;
 }
 

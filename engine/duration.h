@@ -7,6 +7,12 @@
 
 /* A ban of this length never ends. */
 #define DURATION_FOREVER ((int64_t)-1)
+/*
+ * The longest finite ban a client may ask for: 100 years of 366 days, the
+ * bound jaild.conf puts on bantime.  Longer is surely a typo; -1 is the
+ * way to say forever.
+ */
+#define DURATION_MAX ((int64_t)100 * 366 * 86400)
 
 /*
  * Parse s into seconds.  Plain numbers are seconds; units s, m, h, d, w

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "filter.h"
 #include "filtertest.h"
+#include "source.h"
 #include "xmalloc.h"
 
 #define FILTERTEST_CHUNK (256 * 1024) /* stays in L2 between passes */
@@ -28,6 +29,7 @@ struct filtertest {
 	FILE *out;
 	time_t now;
 	uint64_t lines, matched, ignored, hostless;
+	uint64_t cut; /* over SOURCE_MAXLINE: not matched, as in the daemon */
 	uint64_t *hits; /* per failregex */
 	struct filtertest_slot *slots; /* open addressing, power of two */
 	size_t nslots, nused;
@@ -81,10 +83,13 @@ filtertest_line(struct filtertest *t, const char *line, size_t len)
 {
 	struct filter_result res;
 	enum filter_verdict v;
+	long n;
 	int print;
 
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
+	/* The daemon's rule: a final CR goes, an overlong line is skipped. */
+	if ((n = source_line_trim(line, len)) < 0)
+		return;
+	len = (size_t)n;
 	v = filter_match(t->f, line, len, t->now, &res);
 	if (v == FILTER_MATCH) {
 		t->matched++;
@@ -116,6 +121,8 @@ filtertest_all(struct filtertest *t, const char *buf, size_t len)
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		t->lines++;
+		if (source_line_trim(p, (size_t)(nl - p)) < 0)
+			t->cut++;
 		filtertest_line(t, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
@@ -172,6 +179,39 @@ filtertest_next_hit(struct filtertest *t, const char *p, const char *end)
 }
 
 /*
+ * Count the overlong lines of buf[0..len) (whole lines), a window of
+ * SOURCE_MAXLINE + 2 bytes at a time: a window holding a newline past
+ * SOURCE_MAXLINE, or two, holds no overlong line, so ordinary lines cost
+ * nothing each, as in filtertest_sparse.
+ */
+static void
+filtertest_count_cut(struct filtertest *t, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl, *e;
+	size_t win;
+
+	while ((size_t)(end - p) > SOURCE_MAXLINE) {
+		win = (size_t)(end - p);
+		if (win > SOURCE_MAXLINE + 2)
+			win = SOURCE_MAXLINE + 2;
+		nl = memrchr(p, '\n', win);
+		if (nl != NULL &&
+		    ((size_t)(nl - p) <= SOURCE_MAXLINE ||
+		        memchr(p, '\n', (size_t)(nl - p)) != NULL)) {
+			p = nl + 1;
+			continue;
+		}
+		/* The line at p is SOURCE_MAXLINE + 1 bytes or longer. */
+		if ((e = nl) == NULL &&
+		    (e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		if (source_line_trim(p, (size_t)(e - p)) < 0)
+			t->cut++;
+		p = e < end ? e + 1 : end;
+	}
+}
+
+/*
  * Offer only the lines that contain a failregex's literal: no other line
  * can match, and finding literals in the whole buffer is far cheaper than
  * looking at every line.
@@ -185,6 +225,7 @@ filtertest_sparse(struct filtertest *t, const char *buf, size_t len)
 	t->lines += filtertest_nlines(buf, len);
 	if (len > 0 && buf[len - 1] != '\n')
 		t->lines++;
+	filtertest_count_cut(t, buf, len);
 	for (i = 0; i < n; i++)
 		t->searched[i] = 0;
 	while (p < end && (hit = filtertest_next_hit(t, p, end)) != NULL) {
@@ -297,15 +338,16 @@ filtertest_report(struct filtertest *t, double secs)
 		                 filter_regex_source(t->f, i), "hits",
 		                 (json_int_t)t->hits[i]));
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:o, s:o, "
-	                 "s:I}",
+	                 "s:I, s:I}",
 	    "filter", filter_name(t->f), "datepattern",
 	    dp != NULL ? dp : "(default)", "lines", (json_int_t)t->lines,
 	    "matched", (json_int_t)t->matched, "ignored",
 	    (json_int_t)t->ignored, "missed",
-	    (json_int_t)(t->lines - t->matched - t->ignored), "seconds", secs,
-	    "lines_per_second", secs > 0 ? (double)t->lines / secs : 0.0,
-	    "regexes", regexes, "addresses", filtertest_addresses(t),
-	    "hostless", (json_int_t)t->hostless);
+	    (json_int_t)(t->lines - t->matched - t->ignored - t->cut),
+	    "seconds", secs, "lines_per_second",
+	    secs > 0 ? (double)t->lines / secs : 0.0, "regexes", regexes,
+	    "addresses", filtertest_addresses(t), "hostless",
+	    (json_int_t)t->hostless, "cut", (json_int_t)t->cut);
 }
 
 /* Run f over every line of in and report what matched, and how fast. */

@@ -19,7 +19,8 @@
  *    "missed":N, "seconds":S, "lines_per_second":R,
  *    "regexes":[{"regex":…, "hits":N}],
  *    "addresses":[{"addr":…, "count":N}] (most hits first),
- *    "hostless":N (matches without an address)}
+ *    "hostless":N (matches without an address),
+ *    "cut":N (lines over SOURCE_MAXLINE: never matched, as in jaild)}
  * now decides missing years; times are not checked against findtime.
  */
 json_t *filtertest_run(struct filter *f, FILE *in, int flags, FILE *out);

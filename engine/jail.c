@@ -165,6 +165,31 @@ jail_ignores(const struct jail *j, const struct addr *a)
 	return j->ignoreself && selfaddr_covers(j->self, a);
 }
 
+int
+jail_ignore_overlap(
+    const struct jail *j, const struct addr *a, struct addr *hit)
+{
+	const struct addr *ig;
+	size_t i;
+
+	for (i = 0; i < j->conf->nignoreip; i++) {
+		ig = &j->conf->ignoreip[i];
+		if (addr_contains(ig, a) || addr_contains(a, ig)) {
+			*hit = *ig;
+			return 1;
+		}
+	}
+	if (!j->ignoreself)
+		return 0;
+	for (i = 0; i < selfaddr_count(j->self); i++) {
+		if (addr_contains(a, selfaddr_get(j->self, i))) {
+			*hit = *selfaddr_get(j->self, i);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 /* Offer a line to the saturation filter; hostless matches only count. */
 static int
 jail_offer_saturation(struct jail *j, const char *line, size_t len, time_t now,

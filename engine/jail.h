@@ -108,6 +108,13 @@ enum jail_verdict jail_offer_line(struct jail *, const char *line, size_t len,
     time_t now, struct jail_event *ev);
 
 int jail_ignores(const struct jail *, const struct addr *);
+/*
+ * Tell whether banning a (a host or a prefix) would block an address the
+ * jail ignores: 1 if a overlaps an ignoreip entry, 2 if it holds one of
+ * the host's addresses (ignoreself); *hit is that entry or address.
+ */
+int jail_ignore_overlap(
+    const struct jail *, const struct addr *a, struct addr *hit);
 /* The ban covering a (itself, or a prefix containing it), or NULL. */
 struct jail_ban *jail_ban_find(const struct jail *, const struct addr *a);
 /* The ban of exactly a, or NULL. */

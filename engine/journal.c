@@ -42,6 +42,7 @@ struct journal {
 	int dying; /* journal_free called from inside a line callback */
 	char *line; /* the entry being formatted, SOURCE_MAXLINE + 1 bytes */
 	size_t linelen;
+	uint64_t linetotal; /* its length before the buffer's limit */
 	struct source_stats stats;
 	struct journal_handles *h;
 };
@@ -166,12 +167,13 @@ journal_stats(const struct journal *j)
 	return &j->stats;
 }
 
-/* Append bytes to the line being formatted, at most SOURCE_MAXLINE. */
+/* Append bytes to the line being formatted, at most SOURCE_MAXLINE + 1. */
 static void
 journal_put(struct journal *j, const char *p, size_t len)
 {
-	size_t room = SOURCE_MAXLINE - j->linelen;
+	size_t room = SOURCE_MAXLINE + 1 - j->linelen;
 
+	j->linetotal += len;
 	if (len > room)
 		len = room;
 	memcpy(j->line + j->linelen, p, len);
@@ -245,6 +247,7 @@ journal_format(struct journal *j)
 	size_t len;
 
 	j->linelen = 0;
+	j->linetotal = 0;
 	journal_put_stamp(j);
 	if (journal_put_field(j, "_HOSTNAME", NULL))
 		journal_put(j, " ", 1);
@@ -252,8 +255,10 @@ journal_format(struct journal *j)
 		journal_put(j, "[", 1);
 		if (journal_put_field(j, "SYSLOG_PID", "_PID"))
 			journal_put(j, "]", 1);
-		else
+		else {
 			j->linelen--;
+			j->linetotal--;
+		}
 	}
 	journal_put(j, ": ", 2);
 	if ((msg = journal_field(j, "MESSAGE", &len)) == NULL)
@@ -285,6 +290,7 @@ static void
 journal_read(struct journal *j)
 {
 	int n = 0, r;
+	long len;
 
 	while (j->started && n < JOURNAL_BATCH) {
 		if ((r = sd_journal_next(j->sdj)) <= 0) {
@@ -295,8 +301,11 @@ journal_read(struct journal *j)
 		n++;
 		journal_format(j);
 		j->stats.lines++;
-		j->stats.bytes += j->linelen;
-		j->cb(j, j->line, j->linelen, j->arg);
+		j->stats.bytes += j->linetotal;
+		if ((len = source_line_trim(j->line, j->linetotal)) >= 0)
+			j->cb(j, j->line, (size_t)len, j->arg);
+		else
+			j->stats.cut++; /* as a file's overlong line */
 		if (j->started)
 			journal_save_cursor(j);
 	}

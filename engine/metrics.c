@@ -122,7 +122,7 @@ metrics_render_sources(FILE *f, struct daemon *d)
 	static const char *helps[] = {"Lines read from the log.",
 	    "Bytes read from the log.", "Rotations of the log followed.",
 	    "Truncations of the log followed.",
-	    "Lines cut at the maximum line length."};
+	    "Lines over the maximum line length (64 KiB): not matched."};
 	const struct source_stats *st;
 	struct source *s;
 	uint64_t v = 0;

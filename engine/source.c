@@ -72,7 +72,6 @@ struct source {
 	size_t buflen;
 	uint64_t linelen; /* whole length of that line, cut bytes included */
 	int skipping; /* started mid-line: drop up to the next newline */
-	uint64_t cut;
 
 	char *chunk;
 	struct source_stats stats;
@@ -183,11 +182,21 @@ source_append(struct source *s, const char *p, size_t len)
 	s->buflen += len;
 }
 
-/* Hand out the assembled line: strip a CR, cut an overlong one. */
+long
+source_line_trim(const char *line, uint64_t total)
+{
+	if (total > SOURCE_MAXLINE + 1)
+		return -1;
+	if (total > 0 && line[total - 1] == '\r')
+		total--;
+	return total > SOURCE_MAXLINE ? -1 : (long)total;
+}
+
+/* Hand out the assembled line without its CR; count an overlong one. */
 static void
 source_emit(struct source *s)
 {
-	size_t len = s->buflen;
+	long len;
 
 	if (s->skipping) {
 		s->skipping = 0;
@@ -195,19 +204,22 @@ source_emit(struct source *s)
 		s->linelen = 0;
 		return;
 	}
-	if (s->linelen <= SOURCE_MAXLINE + 1 && len > 0 &&
-	    s->buf[len - 1] == '\r')
-		len--;
-	if (len > SOURCE_MAXLINE) {
-		len = SOURCE_MAXLINE;
-		s->cut++;
-		log_debug("%s: line of %llu bytes cut at %d", s->path,
-		    (unsigned long long)s->linelen, SOURCE_MAXLINE);
+	len = source_line_trim(s->buf, s->linelen);
+	s->stats.lines++;
+	if (len < 0) {
+		/* Warn once per source; the count is in status and metrics. */
+		if (s->stats.cut++ == 0)
+			log_warnx("%s: line of %llu bytes is longer than %d: "
+			          "not matched (counted as cut)",
+			    s->path, (unsigned long long)s->linelen,
+			    SOURCE_MAXLINE);
+		s->buflen = 0;
+		s->linelen = 0;
+		return;
 	}
 	s->buflen = 0;
 	s->linelen = 0;
-	s->stats.lines++;
-	s->cb(s, s->buf, len, s->arg);
+	s->cb(s, s->buf, (size_t)len, s->arg);
 }
 
 /*
@@ -882,5 +894,5 @@ source_eof(const struct source *s)
 uint64_t
 source_cut(const struct source *s)
 {
-	return s->cut;
+	return s->stats.cut;
 }

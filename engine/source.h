@@ -28,12 +28,13 @@ struct source_stats {
 	time_t last_read;
 	uint64_t rotations;
 	uint64_t truncations;
+	uint64_t cut; /* lines over SOURCE_MAXLINE: counted, never matched */
 };
 
 /*
- * Follow path ("-" for stdin).  Lines longer than SOURCE_MAXLINE are cut
- * there (the rest of the line is dropped); a partial last line is held
- * until its newline.  Rotation (rename + create, copytruncate) and
+ * Follow path ("-" for stdin).  Lines longer than SOURCE_MAXLINE are
+ * counted (stats.cut) and not handed out at all; a partial last line is
+ * held until its newline.  Rotation (rename + create, copytruncate) and
  * truncation are followed; a missing file is waited for.
  */
 struct source *source_create(
@@ -55,8 +56,18 @@ void source_poll(struct source *);
 const char *source_path(const struct source *);
 /* 1 once stdin has ended and its last line was handed out. */
 int source_eof(const struct source *);
-/* How many lines were cut at SOURCE_MAXLINE. */
+/* How many lines were over SOURCE_MAXLINE, and so not handed out. */
 uint64_t source_cut(const struct source *);
+/*
+ * The one rule for a line's length, shared by the daemon's files and
+ * journals and by "jailctl test": line holds the first bytes (at least
+ * SOURCE_MAXLINE + 1 of them, or all) of a line of total bytes, '\n' not
+ * counted.  A final '\r' is dropped.  Returns the length to match, or -1
+ * if the line is longer than SOURCE_MAXLINE: such a line is not matched
+ * at all, since whoever writes the text at a cut would choose the address
+ * a regex finds there.
+ */
+long source_line_trim(const char *line, uint64_t total);
 void source_position(const struct source *, struct source_pos *);
 const struct source_stats *source_stats(const struct source *);
 

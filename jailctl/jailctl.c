@@ -808,6 +808,10 @@ jailctl_print_test(const json_t *r)
 	    jailctl_get(r, "ignored", b[2], 64),
 	    jailctl_get(r, "missed", b[3], 64),
 	    jailctl_get(r, "hostless", b[4], 64));
+	if (json_integer_value(json_object_get(r, "cut")) > 0)
+		printf("cut          %s lines over 64 KiB, not matched (as "
+		       "jaild)\n",
+		    jailctl_get(r, "cut", b[0], 64));
 	printf("time         %.3f s, %.0f lines/s\n",
 	    json_number_value(json_object_get(r, "seconds")),
 	    json_number_value(json_object_get(r, "lines_per_second")));

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "conf.h"
 #include "config.h"
 #include "duration.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* A jail, an action conf and a loop, as config.c would make them. */
@@ -1092,4 +1094,60 @@ Test(action, mail_file_notify_report)
 	free(got);
 	free(m);
 	fx_fini(&f);
+}
+
+/* Create an action with actionban set to cmd; return what it logged. */
+static char *
+fx_check_log(const char *cmd)
+{
+	char path[128], *got;
+	struct fx f;
+	int fd, saved;
+
+	fx_init(&f, 5);
+	fx_set(&f, "actionban", cmd);
+	snprintf(path, sizeof path, "%s/stderr", f.dir);
+	log_init(1, 0);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	cr_assert(fd != -1 && saved != -1);
+	dup2(fd, 2);
+	close(fd);
+	fx_create(&f);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	got = fx_read(f.dir, "stderr");
+	fx_fini(&f);
+	return got;
+}
+
+/*
+ * Issue #13: quoting protects the shell jaild starts, not a second shell
+ * the template starts; the config check warns about that shape.
+ */
+Test(action, nested_shell_gets_a_warning)
+{
+	static const char *warned[] = {"sh -c \"echo <matches>\"",
+	    "/usr/bin/ssh gw 'logger <matches>'", "x; eval <matches>",
+	    "bash -ec 'echo <F-USER>'", "su -c \"a | b <ipmatches>\" nobody"};
+	static const char *quiet[] = {"echo <matches> | mail -s \"x\" root",
+	    "printf '%s' \"<matches>\" -c", "sh -c 'echo \"$F2B_MATCHES\"'",
+	    "sh -c \"echo <ip>\""};
+	char *got;
+	size_t i;
+
+	for (i = 0; i < sizeof warned / sizeof warned[0]; i++) {
+		got = fx_check_log(warned[i]);
+		cr_assert(strstr(got, "a second shell runs") != NULL,
+		    "no warning for %s: %s", warned[i], got);
+		free(got);
+	}
+	for (i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+		got = fx_check_log(quiet[i]);
+		cr_assert(strstr(got, "a second shell") == NULL,
+		    "warning for %s: %s", quiet[i], got);
+		free(got);
+	}
 }

@@ -233,6 +233,52 @@ Test(conf, missing_file)
 	cr_assert(strstr(errs.msgs[0], "none.conf: cannot open: ") != NULL);
 }
 
+/* Issue #13: a FIFO hung the reader, /dev/zero ate memory. */
+Test(conf, only_regular_files_are_read)
+{
+	static const struct {
+		const char *target; /* NULL: a FIFO */
+		const char *why;
+	} cases[] = {
+	    {NULL, ": not a regular file (a FIFO)"},
+	    {"/dev/zero", ": not a regular file (a character device)"},
+	    {"/", ": not a regular file (a directory)"},
+	    {"nowhere.conf", ": cannot open: a symbolic link to a file that "
+	                     "does not exist"},
+	    {"t.conf", ": cannot open: a symbolic link loop"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unlink(tpath);
+		if (cases[i].target == NULL)
+			cr_assert_eq(mkfifo(tpath, 0600), 0);
+		else
+			cr_assert_eq(symlink(cases[i].target, tpath), 0);
+		cr_assert_null(conf_read(tpath, &errs));
+		cr_assert_eq(errs.n, 1);
+		cr_assert(strncmp(conf_test_err(0), cases[i].why,
+		              strlen(cases[i].why)) == 0,
+		    "%s", errs.msgs[0]);
+		conf_errors_clear(&errs);
+	}
+}
+
+Test(conf, oversized_file_is_refused)
+{
+	char *big = malloc(CONF_FILE_MAX + 2);
+
+	cr_assert_not_null(big);
+	memset(big, '#', CONF_FILE_MAX + 1);
+	big[CONF_FILE_MAX] = '\n';
+	conf_test_write(big, CONF_FILE_MAX + 1);
+	cr_assert_null(conf_read(tpath, &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_assert(strstr(conf_test_err(0), "larger than the limit") != NULL,
+	    "%s", errs.msgs[0]);
+	free(big);
+}
+
 Test(conf, set_and_errors_format)
 {
 	struct conf_section s;

@@ -622,3 +622,37 @@ Test(config, every_fail2ban_filter_loads)
 	cr_assert_gt(n, 0);
 	cr_assert_eq(bad, 0, "%zu of %zu fail2ban filters failed", bad, n);
 }
+
+/*
+ * Issue #13: a FIFO in jails.d hung a reload, and a dangling link was
+ * skipped in silence.  Both refuse the config, naming the file; so does a
+ * filter or an action that is not a regular file.
+ */
+Test(config, error_entries_that_are_not_regular_files)
+{
+	char path[256];
+
+	config_test_base("[test]\nenabled = 1\nlogpath = /l\nfilter = test\n");
+	snprintf(path, sizeof path, "%s/jails.d/b.conf", cdir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof path, "%s/jails.d/c.local", cdir);
+	cr_assert_eq(symlink("/nonexistent/c.local", path), 0);
+	config_test_fails();
+	config_test_has("/jails.d/b.conf: not a regular file (a FIFO): only "
+	                "regular files, or symbolic links to them, are read");
+	config_test_has("/jails.d/c.local: cannot open: a symbolic link to a "
+	                "file that does not exist");
+}
+
+Test(config, error_action_that_is_not_a_regular_file)
+{
+	char path[256];
+
+	config_test_base("[test]\nenabled = 1\nlogpath = /l\nfilter = test\n");
+	snprintf(path, sizeof path, "%s/actions/record.local", cdir);
+	cr_assert_eq(symlink("/dev/zero", path), 0);
+	config_test_fails();
+	config_test_has("/actions/record.local: not a regular file (a "
+	                "character device): only regular files, or symbolic "
+	                "links to them, are read");
+}

@@ -142,6 +142,17 @@ Test(ctl_proto, decode_rejects_nul_and_bad_utf8)
 	test_decode_fails("{\"v\":1,\"id\":1,\"cmd\":\"\xff\xfe\"}", "JSON");
 }
 
+Test(ctl_proto, decode_request_refuses_replies)
+{
+	const char *s = "{\"v\":1,\"id\":1,\"ok\":true,\"result\":1}";
+	char *cause = NULL;
+
+	cr_assert_null(ctl_proto_decode_request(s, strlen(s), &cause));
+	cr_assert_not_null(cause);
+	cr_assert(strstr(cause, "not a request") != NULL, "%s", cause);
+	free(cause);
+}
+
 Test(ctl_proto, decode_accepts_trailing_newline_and_absent_args)
 {
 	const char *s = "{\"v\":1,\"id\":9,\"cmd\":\"reload\"}\n";
@@ -482,6 +493,113 @@ Test(ctl, error_codes)
 	close(fd);
 }
 
+/* Issue #13: a reply-shaped line had a NULL command and crashed jaild. */
+Test(ctl, reply_shaped_line_is_an_error)
+{
+	int fd = test_connect();
+	json_t *r;
+
+	r = test_call(fd, "{\"v\":1,\"id\":1,\"ok\":true,\"result\":1}\n");
+	cr_assert_str_eq(test_code(r), "bad-request");
+	json_decref(r);
+	r = test_call(fd, "{\"v\":1,\"id\":2,\"ok\":false,\"error\":"
+	                  "{\"code\":\"x\",\"msg\":\"y\"}}\n");
+	cr_assert_str_eq(test_code(r), "bad-request");
+	json_decref(r);
+	r = test_call(fd, "{\"v\":1,\"id\":8,\"cmd\":\"echo\"}\n");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	close(fd);
+}
+
+/* Dispatch answers any message, even one the decoder would refuse. */
+Test(ctl, dispatch_answers_any_shape)
+{
+	static const char *bad[] = {"{\"id\":1}", "{\"id\":1,\"cmd\":7}",
+	    "{\"id\":1,\"cmd\":null}", "[1]", "\"echo\"",
+	    "{\"id\":1,\"cmd\":\"echo\",\"args\":[]}",
+	    "{\"id\":1,\"ok\":true,\"result\":1}"};
+	struct ctl_peer peer = {0, 0, 1, 0};
+	json_t *msg, *r;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		msg = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+		cr_assert_not_null(msg);
+		r = ctl_dispatch(test_cmds, NULL, &peer, NULL, msg);
+		cr_assert_str_eq(test_code(r), "bad-request", "%s", bad[i]);
+		json_decref(r);
+		json_decref(msg);
+	}
+	msg = json_loads("{\"id\":3,\"cmd\":\"secret\"}", 0, NULL);
+	r = ctl_dispatch(test_cmds, NULL, &peer, NULL, msg);
+	cr_assert_str_eq(test_code(r), "permission");
+	json_decref(r);
+	json_decref(msg);
+}
+
+/* Wait (bounded) until the server has n clients. */
+static void
+test_wait_clients(unsigned n)
+{
+	int i;
+
+	for (i = 0; i < TEST_ROUNDS && ctl_clients(test_ctl) != n; i++) {
+		uv_run(&test_loop, UV_RUN_NOWAIT);
+		poll(NULL, 0, 5);
+	}
+	cr_assert_eq(ctl_clients(test_ctl), n);
+}
+
+/*
+ * A client pipelining requests is answered a batch per loop turn, and not
+ * at all while its replies pile up: another client is answered meanwhile.
+ */
+Test(ctl, pipelining_client_does_not_starve_others)
+{
+	char *flood = xmalloc(64 * 30 + 1);
+	int greedy = test_connect(), fd = test_connect();
+	size_t i;
+	json_t *r;
+
+	flood[0] = '\0';
+	for (i = 0; i < 64; i++)
+		strcat(flood, "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n");
+	cr_assert_eq(
+	    write(greedy, flood, strlen(flood)), (ssize_t)strlen(flood));
+	/* greedy reads nothing; the other still gets its answer. */
+	r = test_call(fd, "{\"v\":1,\"id\":2,\"cmd\":\"echo\"}\n");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	/* greedy, paused with a full queue, has not been served all 64. */
+	cr_assert_eq(ctl_clients(test_ctl), 2);
+	close(fd);
+	close(greedy);
+	free(flood);
+}
+
+Test(ctl, partial_and_idle_clients_time_out)
+{
+	int idle, partial, fd;
+	json_t *r;
+
+	ctl_set_timeout(test_ctl, 200);
+	idle = test_connect();
+	partial = test_connect();
+	cr_assert_eq(write(partial, "{\"v\":1,", 7), 7);
+	test_wait_clients(2);
+	/* Both are dropped: neither ever sends a whole line. */
+	test_wait_clients(0);
+	close(idle);
+	close(partial);
+	/* A client that does send a line is answered as before. */
+	fd = test_connect();
+	r = test_call(fd, "{\"v\":1,\"id\":1,\"cmd\":\"echo\"}\n");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	close(fd);
+}
+
 Test(ctl, overlong_line_gets_error_then_close)
 {
 	char *big = xmalloc(CTL_PROTO_MAXLINE + 2), buf[4096];
@@ -604,6 +722,8 @@ Test(ctl, slow_reader_dropped)
 	const char *req = "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n";
 	int fd = test_connect(), n, i;
 
+	/* Its replies stop moving: dropped at the second tick. */
+	ctl_set_timeout(test_ctl, 100);
 	for (n = 0; n < TEST_ROUNDS && ctl_clients(test_ctl) < 1; n++)
 		uv_run(&test_loop, UV_RUN_NOWAIT);
 	cr_assert_eq(ctl_clients(test_ctl), 1);
@@ -689,9 +809,8 @@ test_call_as(gid_t gid, const gid_t *groups, size_t ngroups, const char *line)
 		                   ? "privileged"
 		                   : "plain");
 	} else if (strcmp(code, "permission") == 0)
-		cr_assert(strstr(buf, "may only be run by root or members of "
-		                      "group") != NULL,
-		    "%s", buf);
+		cr_assert(
+		    strstr(buf, "may only be run by root") != NULL, "%s", buf);
 	json_decref(r);
 	return code;
 }
@@ -740,21 +859,92 @@ Test(ctl_peer, unprivileged_peer_refused_privileged_command)
 	free(code);
 }
 
-Test(ctl_peer, group_members_are_privileged)
+/* Issue #13: the socket's group is read-only. */
+Test(ctl_peer, group_members_are_read_only)
 {
 	const char *secret = "{\"v\":1,\"id\":1,\"cmd\":\"secret\"}\n";
+	const char *echo = "{\"v\":1,\"id\":1,\"cmd\":\"echo\"}\n";
 	gid_t g = TEST_GROUP;
 	char *code;
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root to change credentials");
 	code = test_call_as(TEST_GROUP, NULL, 0, secret);
+	cr_assert_str_eq(code, "permission");
+	free(code);
+	code = test_call_as(TEST_NOBODY, &g, 1, secret);
+	cr_assert_str_eq(code, "permission");
+	free(code);
+	code = test_call_as(TEST_NOBODY, &g, 1, echo);
+	cr_assert_str_eq(code, "plain");
+	free(code);
+}
+
+Test(ctl_peer, admin_group_members_are_privileged)
+{
+	const char *secret = "{\"v\":1,\"id\":1,\"cmd\":\"secret\"}\n";
+	gid_t g[2] = {TEST_GROUP, TEST_GROUP + 1};
+	char *code;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to change credentials");
+	ctl_set_admin_group(test_ctl, TEST_GROUP + 1);
+	code = test_call_as(TEST_GROUP + 1, NULL, 0, secret);
 	cr_assert_str_eq(code, "privileged");
 	free(code);
 	/* Only a supplementary group: SO_PEERGROUPS must find it. */
-	code = test_call_as(TEST_NOBODY, &g, 1, secret);
+	code = test_call_as(TEST_NOBODY, g, 2, secret);
 	cr_assert_str_eq(code, "privileged");
 	free(code);
+	code = test_call_as(TEST_GROUP, NULL, 0, secret);
+	cr_assert_str_eq(code, "permission");
+	free(code);
+}
+
+/* Issue #13: clients that are not root never take root's last slots. */
+Test(ctl_peer, root_keeps_a_slot)
+{
+	int fds[70], fd, i, pipefd[2], n;
+	char c;
+	json_t *r;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to change credentials");
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		close(pipefd[1]);
+		if (setgid(TEST_GROUP) != 0 || setuid(TEST_NOBODY) != 0)
+			_exit(3);
+		for (i = 0; i < 70; i++)
+			fds[i] = test_connect();
+		/* Hold them (no line sent) until the parent closes the pipe. */
+		n = (int)read(pipefd[0], &c, 1);
+		for (i = 0; i < 70; i++)
+			close(fds[i]);
+		_exit(n < 0 ? 4 : 0);
+	}
+	close(pipefd[0]);
+	/* 60 are kept, the 10 others refused; wait for that to settle. */
+	for (n = 0; n < TEST_ROUNDS && ctl_clients(test_ctl) < 60; n++) {
+		uv_run(&test_loop, UV_RUN_NOWAIT);
+		poll(NULL, 0, 5);
+	}
+	for (n = 0; n < 50; n++) {
+		uv_run(&test_loop, UV_RUN_NOWAIT);
+		poll(NULL, 0, 5);
+	}
+	cr_assert_eq(ctl_clients(test_ctl), 60);
+	fd = test_connect();
+	cr_assert_neq(fd, -1);
+	r = test_call(fd, "{\"v\":1,\"id\":1,\"cmd\":\"secret\"}\n");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	close(fd);
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
 }
 
 Test(ctl_peer, root_is_privileged)

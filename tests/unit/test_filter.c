@@ -10,6 +10,7 @@
 #include "config.h"
 #include "filter.h"
 #include "filtertest.h"
+#include "source.h"
 
 #define TEST_NOW ((time_t)1795996800) /* 2026-11-30T00:00:00Z */
 #define IDLE_RE                                                                \
@@ -403,6 +404,51 @@ Test(filter, filtertest_counts)
 	cr_assert_not_null(strstr(out, "sshd[2]: noise"));
 	json_decref(rep);
 	free(out);
+	filter_unref(f);
+}
+
+/*
+ * Issue #13: jailctl test must skip and count overlong lines as jaild
+ * does, in both of its paths (the literal prefilter, line by line).
+ */
+Test(filter, filtertest_skips_overlong_lines_as_jaild)
+{
+	struct filter *f = test_one("^fail <HOST>");
+	size_t n = 3 * 256 * 1024, i, len;
+	char *text = malloc(n + SOURCE_MAXLINE * 2 + 256), *out = NULL;
+	json_t *rep;
+	int flags[] = {0, FILTERTEST_PRINT_UNMATCHED};
+
+	/* Over the limit by one, in a 256 KiB read chunk, past all chunks. */
+	len = (size_t)sprintf(text, "fail 10.0.0.1\n");
+	len += (size_t)sprintf(text + len, "fail 10.0.0.2 ");
+	memset(text + len, 'x', SOURCE_MAXLINE + 1 - 14);
+	len += SOURCE_MAXLINE + 1 - 14;
+	text[len++] = '\n';
+	len += (size_t)sprintf(text + len, "fail 10.0.0.3 ");
+	for (i = 0; i < n; i++)
+		text[len++] = 'y';
+	text[len++] = '\n';
+	/* Exactly the limit with a CR: kept, as the daemon keeps it. */
+	len += (size_t)sprintf(text + len, "fail 10.0.0.4 ");
+	memset(text + len, 'z', SOURCE_MAXLINE - 14);
+	len += SOURCE_MAXLINE - 14;
+	len += (size_t)sprintf(text + len, "\r\nfail 10.0.0.5\n");
+	text[len] = '\0';
+	for (i = 0; i < 2; i++) {
+		rep = test_run_file(f, text, flags[i], &out);
+		cr_assert_eq(
+		    json_integer_value(json_object_get(rep, "lines")), 5);
+		cr_assert_eq(json_integer_value(json_object_get(rep, "cut")), 2,
+		    "flags %d", flags[i]);
+		cr_assert_eq(
+		    json_integer_value(json_object_get(rep, "matched")), 3);
+		cr_assert_eq(
+		    json_integer_value(json_object_get(rep, "missed")), 0);
+		json_decref(rep);
+		free(out);
+	}
+	free(text);
 	filter_unref(f);
 }
 

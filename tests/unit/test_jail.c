@@ -5,6 +5,7 @@
 
 #include "addrmap.h"
 #include "jail.h"
+#include "selfaddr.h"
 #include "tracker.h"
 
 /* A jail on the sendmail idle line, with no actions. */
@@ -124,6 +125,34 @@ Test(jail, ignoreip_is_never_counted, .init = setup, .fini = teardown)
 		cr_assert_eq(offer("127.0.0.1", &ev), JAIL_IGNORED);
 	}
 	cr_assert_eq(tracker_count(fx.j->tracker), 0);
+}
+
+/* Issue #13: a manual ban of 192.0.0.0/16 would block 192.0.2.0/24. */
+Test(
+    jail, prefix_overlapping_ignoreip_is_found, .init = setup, .fini = teardown)
+{
+	struct addr a, hit, self;
+	struct selfaddr *sa;
+	char text[ADDR_STRLEN];
+
+	cr_assert_eq(addr_parse("192.0.0.0/16", &a), 0);
+	cr_assert_eq(jail_ignore_overlap(fx.j, &a, &hit), 1);
+	addr_format(&hit, text, sizeof text);
+	cr_assert_str_eq(text, "192.0.2.0/24");
+	cr_assert_eq(addr_parse("192.0.2.7", &a), 0);
+	cr_assert_eq(jail_ignore_overlap(fx.j, &a, &hit), 1);
+	cr_assert_eq(addr_parse("192.0.3.0/24", &a), 0);
+	cr_assert_eq(jail_ignore_overlap(fx.j, &a, &hit), 0);
+	/* ignoreself: a prefix holding one of the host's addresses. */
+	cr_assert_eq(addr_parse("198.51.100.9", &self), 0);
+	fx.j->self = sa = selfaddr_create_from(&self, 1);
+	fx.j->ignoreself = 1;
+	cr_assert_eq(addr_parse("198.51.0.0/16", &a), 0);
+	cr_assert_eq(jail_ignore_overlap(fx.j, &a, &hit), 2);
+	cr_assert_eq(addr_parse("198.51.101.0/24", &a), 0);
+	cr_assert_eq(jail_ignore_overlap(fx.j, &a, &hit), 0);
+	fx.j->self = NULL;
+	selfaddr_free(sa);
 }
 
 Test(jail, banned_address_is_not_banned_again, .init = setup, .fini = teardown)
