@@ -66,13 +66,11 @@ struct daemon {
 	struct daemon_opts opts;
 	struct config *config;
 	/*
-	 * What a reload replaced.  Kept actions still point into the old
-	 * config, and stopped ones may still be running their actionstop.
+	 * The actions of jails a reload replaced whose actionstop (or a
+	 * retried command) still runs: a reference each, dropped when idle.
 	 */
-	struct config **retired;
-	size_t nretired;
-	struct jail **retired_jails;
-	size_t nretired_jails;
+	struct action **retiring;
+	size_t nretiring;
 	struct store *store;
 	struct ctl *ctl;
 	struct jail **jails;
@@ -94,6 +92,7 @@ struct daemon {
 	uv_timer_t expiry;
 	uv_prepare_t turn_end;
 	uv_signal_t sig_hup, sig_term, sig_int;
+	uv_timer_t hup; /* SIGHUPs of one loop turn make one reload */
 	time_t started;
 	int stopping;
 	struct daemon_journal **journals;
@@ -122,6 +121,10 @@ void daemon_store_flush(struct daemon *d);
 void daemon_store_purge_cb(uv_timer_t *h);
 void daemon_store_positions_save(struct daemon *d);
 void daemon_store_final(struct daemon *d);
+
+/* daemon_reload.c: actions left running by a reload. */
+void daemon_reload_reap(struct daemon *d);
+void daemon_reload_reap_all(struct daemon *d);
 
 /* daemon_source.c: log files, journals and logpath globs. */
 void daemon_source_create_all(struct daemon *d);
