@@ -64,6 +64,11 @@ struct action {
 	const struct action_conf *conf; /* in config */
 	const struct jail_conf *jail; /* in config */
 	struct config *config; /* a reference, or NULL */
+	/*
+	 * Set by the daemon when the store may lack bans (it is new, or was
+	 * written back from memory): restore then adds and never removes.
+	 */
+	int keep_unknown;
 	uv_loop_t *loop;
 	struct action_stats stats;
 	void *impl;

@@ -418,10 +418,9 @@ daemon_restore(struct daemon *d, char **cause)
 		free(ra.expired);
 		return -1;
 	}
-	store_begin(d->store);
+	/* Committed with the first turn's writes (kept if it is locked). */
 	for (i = 0; i < ra.nexpired; i++)
-		store_ban_lift(d->store, ra.expired[i], ra.now, "expired");
-	store_commit(d->store);
+		daemon_store_op_update(d, ra.expired[i], ra.now, "expired");
 	free(ra.expired);
 	for (i = 0; i < d->njails; i++)
 		log_info("jail %s: %zu active bans restored", d->jails[i]->name,
@@ -433,9 +432,12 @@ daemon_restore(struct daemon *d, char **cause)
 int
 daemon_actions_start(struct daemon *d, struct jail **v, size_t n, char **cause)
 {
-	size_t i;
+	size_t i, k;
 
+	daemon_store_check(d); /* a restore sweeps on the store's word */
 	for (i = 0; i < n; i++) {
+		for (k = 0; k < v[i]->nactions; k++)
+			v[i]->actions[k]->keep_unknown = d->store_partial;
 		if (jail_actions_start(v[i], cause) != 0)
 			return -1;
 		jail_actions_restore(v[i]);
@@ -518,6 +520,7 @@ daemon_open(struct daemon *d, char **cause)
 		free(why);
 		return -1;
 	}
+	daemon_store_watch(d);
 	d->ctl = ctl_create(
 	    d->loop, sock, daemon_ctl_group(d->config), ctl_cmd_table, d, &why);
 	if (d->ctl == NULL) {
@@ -569,7 +572,9 @@ daemon_handles_init(struct daemon *d)
 	uv_timer_init(d->loop, &d->purge);
 	uv_timer_init(d->loop, &d->sweep);
 	uv_timer_init(d->loop, &d->hup);
+	uv_timer_init(d->loop, &d->store_check);
 	d->store_retry.data = d->purge.data = d->sweep.data = d->hup.data = d;
+	d->store_check.data = d;
 }
 
 /* Read the host's addresses (again) and lend them to jails v (ignoreself). */
@@ -691,6 +696,7 @@ daemon_free(struct daemon *d)
 	uv_close((uv_handle_t *)&d->purge, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->sweep, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->hup, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->store_check, daemon_close_cb);
 	if (d->globs_on)
 		uv_close((uv_handle_t *)&d->globs, daemon_close_cb);
 	daemon_drain(d->loop);

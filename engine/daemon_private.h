@@ -86,6 +86,9 @@ struct daemon {
 	int64_t next_temp; /* the next temporary ban id, negative */
 	int store_down; /* a commit failed; ops are kept and retried */
 	time_t store_down_since;
+	uv_timer_t store_check; /* the database's path still names it? */
+	int store_lost; /* it does not, and could not be put back */
+	int store_partial; /* the store may lack bans the kernel holds */
 	uv_timer_t store_retry, purge;
 	uv_timer_t sweep; /* forgets failures older than findtime */
 	struct selfaddr *self; /* the host's addresses, for ignoreself */
@@ -121,6 +124,8 @@ void daemon_store_flush(struct daemon *d);
 void daemon_store_purge_cb(uv_timer_t *h);
 void daemon_store_positions_save(struct daemon *d);
 void daemon_store_final(struct daemon *d);
+void daemon_store_watch(struct daemon *d);
+int daemon_store_check(struct daemon *d);
 
 /* daemon_reload.c: actions left running by a reload. */
 void daemon_reload_reap(struct daemon *d);
