@@ -10,7 +10,7 @@
  * Contract with the implementations: action_create fills struct action;
  * the shell one attaches its state here, a native one makes its state
  * when it needs it (a->impl starts NULL).  ops->free releases a->impl
- * (it must accept NULL) and action_free releases a itself.
+ * (it must accept NULL) and the last action_unref releases a itself.
  */
 struct action *
 action_create(uv_loop_t *loop, const struct action_conf *ac,
@@ -34,8 +34,10 @@ action_create(uv_loop_t *loop, const struct action_conf *ac,
 	}
 #endif
 	a = xcalloc(1, sizeof *a);
+	a->references = 1;
 	a->conf = ac;
 	a->jail = jc;
+	a->config = jc->config != NULL ? config_ref(jc->config) : NULL;
 	a->loop = loop;
 #ifdef HAVE_NFTABLES
 	if (ac->native != NULL && *ac->native != '\0') {
@@ -45,18 +47,38 @@ action_create(uv_loop_t *loop, const struct action_conf *ac,
 #endif
 	a->ops = &action_shell_ops;
 	if (action_shell_attach(a, cause) != 0) {
+		config_unref(a->config);
 		free(a);
 		return NULL;
 	}
 	return a;
 }
 
-/* Release an action; a shell command still running is killed. */
+struct action *
+action_ref(struct action *a)
+{
+	a->references++;
+	return a;
+}
+
+void
+action_unref(struct action *a)
+{
+	if (a == NULL || --a->references > 0)
+		return;
+	a->ops->free(a);
+	config_unref(a->config);
+	free(a);
+}
+
 void
 action_free(struct action *a)
 {
-	if (a == NULL)
-		return;
-	a->ops->free(a);
-	free(a);
+	action_unref(a);
+}
+
+int
+action_busy(const struct action *a)
+{
+	return a->ops == &action_shell_ops && action_shell_pending(a) > 0;
 }

@@ -53,10 +53,22 @@ struct action_stats {
 	uint64_t notifies; /* actionnotify commands that succeeded */
 };
 
+/*
+ * Counted: its jail holds it, and so does the daemon while a retired
+ * jail's actionstop runs.  It holds a reference on the config its conf
+ * and jail point into (none for a jail_conf made by hand, as in tests).
+ */
 struct action {
+	int references;
 	const struct action_ops *ops;
-	const struct action_conf *conf; /* borrowed from the config */
-	const struct jail_conf *jail; /* borrowed */
+	const struct action_conf *conf; /* in config */
+	const struct jail_conf *jail; /* in config */
+	struct config *config; /* a reference, or NULL */
+	/*
+	 * Set by the daemon when the store may lack bans (it is new, or was
+	 * written back from memory): restore then adds and never removes.
+	 */
+	int keep_unknown;
 	uv_loop_t *loop;
 	struct action_stats stats;
 	void *impl;
@@ -68,7 +80,16 @@ struct action {
  */
 struct action *action_create(uv_loop_t *, const struct action_conf *,
     const struct jail_conf *, char **cause);
+/* Take another reference; returns a. */
+struct action *action_ref(struct action *a);
+/*
+ * Drop a reference; the last one releases the action, killing a shell
+ * command still running.  action_free is the same.
+ */
+void action_unref(struct action *);
 void action_free(struct action *);
+/* Whether commands are queued or running (an actionstop included). */
+int action_busy(const struct action *);
 
 /* Implementations. */
 extern const struct action_ops action_shell_ops;

@@ -25,6 +25,9 @@
 #define ACTION_NFT_NAMEMAX 32
 /* A kernel timeout this close to the store's (seconds) is left alone. */
 #define ACTION_NFT_SLACK 3
+/* A sweep that would remove more hosts than this, and than the store
+ * holds, doubts the store instead. */
+#define ACTION_NFT_SWEEP_DOUBT 100
 
 enum action_nft_kind {
 	ACTION_NFT_ADD,
@@ -109,6 +112,7 @@ struct action_nft_sweep {
 	char *sets[2];
 	struct nftset_elem *have;
 	size_t nhave;
+	int keep; /* the store may lack bans: remove nothing */
 	int interrupted;
 	char *why;
 	int rc;
@@ -1086,6 +1090,21 @@ action_nft_sweep_apply(struct action_nft_sweep *sw)
 		    !addr_equal(&ops[sw->nhave - 1].addr, &ops[i].addr))
 			ops[sw->nhave++] = ops[i];
 	}
+	/*
+	 * Never empty the kernel's sets on the word of a store that is new,
+	 * or that lacks far more than it holds (replaced by an old copy):
+	 * its bans may be all that stops those hosts.
+	 */
+	if ((sw->keep && sw->nhave > 0) ||
+	    (sw->nhave > ACTION_NFT_SWEEP_DOUBT && sw->nhave > sw->nwant)) {
+		log_warnx("%s: %s: stale sweep: the kernel holds %zu hosts "
+		          "the store does not (it has %zu%s): kept, they "
+		          "leave at their kernel timeouts",
+		    sw->a->jail->name, sw->a->conf->name, sw->nhave, sw->nwant,
+		    sw->keep ? ", and is new" : "");
+		free(ops);
+		return;
+	}
 	action_nft_send(sw->a, ops, sw->nhave);
 	log_info("%s: %s: stale sweep: %zu hosts removed%s", sw->a->jail->name,
 	    sw->a->conf->name, sw->nhave,
@@ -1135,6 +1154,7 @@ action_nft_sweep_start(
 
 	sw->a = a;
 	sw->n = n;
+	sw->keep = a->keep_unknown;
 	sw->want = xcalloc(nwant + 1, sizeof *sw->want);
 	for (i = 0; i < nwant; i++) {
 		if (addr_is_host(&want[i].addr))
@@ -1204,6 +1224,19 @@ action_nft_restore_hosts(struct action *a, const struct action_nft_op *want,
 	return k;
 }
 
+/* Keep only the adds and refreshes of ops[0..k); returns how many. */
+static size_t
+action_nft_drop_dels(struct action_nft_op *ops, size_t k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++) {
+		if (ops[i].kind != ACTION_NFT_DEL)
+			ops[n++] = ops[i];
+	}
+	return n;
+}
+
 /*
  * Queue into ops what makes prefix set i hold exactly the prefixes of
  * want (sorted): a dump and a diff, as prefix sets stay small.
@@ -1232,6 +1265,13 @@ action_nft_restore_prefixes(struct action *a, const struct action_nft_op *want,
 		qsort(have, nhave, sizeof *have, action_nft_elem_cmp);
 	*ops = xreallocarray(*ops, *nops + nhave + nw + 1, sizeof **ops);
 	k = action_nft_diff(have, nhave, w, nw, *ops + *nops, &m, &st);
+	if (a->keep_unknown && st > 0) {
+		k = action_nft_drop_dels(*ops + *nops, k);
+		log_warnx("%s: %s: the store is new: %zu prefixes it lacks "
+		          "kept in set %s",
+		    a->jail->name, a->conf->name, st, n->sets[set]);
+		st = 0;
+	}
 	*nops += k;
 	*missing += m;
 	*stale += st;

@@ -1017,6 +1017,7 @@ config_load(const char *confdir, struct conf_errors *errs)
 
 	L.errs = errs;
 	L.cfg = xcalloc(1, sizeof *L.cfg);
+	L.cfg->references = 1;
 	L.cfg->confdir = xstrdup(confdir);
 	global = config_global_read(&L, 1);
 	config_daemon(&L, global);
@@ -1033,15 +1034,30 @@ config_load(const char *confdir, struct conf_errors *errs)
 		config_free(L.cfg);
 		return NULL;
 	}
+	for (i = 0; i < L.cfg->njails; i++)
+		L.cfg->jails[i]->config = L.cfg;
 	return L.cfg;
+}
+
+struct config *
+config_ref(struct config *cf)
+{
+	cf->references++;
+	return cf;
 }
 
 void
 config_free(struct config *cfg)
 {
+	config_unref(cfg);
+}
+
+void
+config_unref(struct config *cfg)
+{
 	size_t i;
 
-	if (cfg == NULL)
+	if (cfg == NULL || --cfg->references > 0)
 		return;
 	for (i = 0; i < cfg->njails; i++)
 		config_jail_free(cfg->jails[i]);
@@ -1070,6 +1086,7 @@ config_load_filter(
 
 	L.errs = errs;
 	L.cfg = xcalloc(1, sizeof *L.cfg);
+	L.cfg->references = 1;
 	if (confdir != NULL) {
 		L.cfg->confdir = xstrdup(confdir);
 		global = config_global_read(&L, 0);

@@ -52,6 +52,7 @@ struct action_conf {
 };
 
 struct jail_conf {
+	struct config *config; /* the config holding it; actions ref it */
 	char *name;
 	char *file;
 	int line;
@@ -78,7 +79,12 @@ struct jail_conf {
 	size_t nvars;
 };
 
+/*
+ * Counted: the daemon holds the config in force, and each action holds
+ * the one its conf and jail point into, which a reload may have replaced.
+ */
 struct config {
+	int references;
 	char *confdir;
 	char *socket_path; /* [jaild] socket */
 	char *db_path; /* [jaild] dbfile */
@@ -99,6 +105,10 @@ struct config {
  * they name.  Returns NULL if anything is wrong; every problem is in errs.
  */
 struct config *config_load(const char *confdir, struct conf_errors *errs);
+/* Take another reference; returns cf. */
+struct config *config_ref(struct config *cf);
+/* Drop a reference; the last one frees.  config_free is the same. */
+void config_unref(struct config *);
 void config_free(struct config *);
 
 /*

@@ -168,6 +168,8 @@ daemon_turn_flush(struct daemon *d)
 	d->npending = 0;
 	for (i = 0; i < d->njails; i++)
 		jail_actions_flush(d->jails[i]);
+	if (d->nretiring > 0)
+		daemon_reload_reap(d);
 }
 
 static void
@@ -419,10 +421,9 @@ daemon_restore(struct daemon *d, char **cause)
 		free(ra.expired);
 		return -1;
 	}
-	store_begin(d->store);
+	/* Committed with the first turn's writes (kept if it is locked). */
 	for (i = 0; i < ra.nexpired; i++)
-		store_ban_lift(d->store, ra.expired[i], ra.now, "expired");
-	store_commit(d->store);
+		daemon_store_op_update(d, ra.expired[i], ra.now, "expired");
 	free(ra.expired);
 	for (i = 0; i < d->njails; i++)
 		log_info("jail %s: %zu active bans restored", d->jails[i]->name,
@@ -434,9 +435,12 @@ daemon_restore(struct daemon *d, char **cause)
 int
 daemon_actions_start(struct daemon *d, struct jail **v, size_t n, char **cause)
 {
-	size_t i;
+	size_t i, k;
 
+	daemon_store_check(d); /* a restore sweeps on the store's word */
 	for (i = 0; i < n; i++) {
+		for (k = 0; k < v[i]->nactions; k++)
+			v[i]->actions[k]->keep_unknown = d->store_partial;
 		if (jail_actions_start(v[i], cause) != 0)
 			return -1;
 		jail_actions_restore(v[i]);
@@ -445,19 +449,28 @@ daemon_actions_start(struct daemon *d, struct jail **v, size_t n, char **cause)
 	return 0;
 }
 
+/* Reload once for the SIGHUPs that came since the last turn. */
 static void
-daemon_signal_cb(uv_signal_t *h, int signum)
+daemon_hup_cb(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 	struct conf_errors errs = {NULL, 0};
 	size_t i;
 
+	if (daemon_reload(d, &errs) != 0) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("reload refused: %s", errs.msgs[i]);
+	}
+	conf_errors_clear(&errs);
+}
+
+static void
+daemon_signal_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
 	if (signum == SIGHUP) {
-		if (daemon_reload(d, &errs) != 0) {
-			for (i = 0; i < errs.n; i++)
-				log_warnx("reload refused: %s", errs.msgs[i]);
-		}
-		conf_errors_clear(&errs);
+		uv_timer_start(&d->hup, daemon_hup_cb, 0, 0);
 		return;
 	}
 	log_info("signal %d: stopping", signum);
@@ -511,6 +524,7 @@ daemon_open(struct daemon *d, char **cause)
 		free(why);
 		return -1;
 	}
+	daemon_store_watch(d);
 	admin = daemon_ctl_group("ctl_admin_group", d->config->ctl_admin_group);
 	group = daemon_ctl_group("ctl_group", d->config->ctl_group);
 	/* Without ctl_group the admins own the socket, or they could not
@@ -566,7 +580,10 @@ daemon_handles_init(struct daemon *d)
 	uv_timer_init(d->loop, &d->store_retry);
 	uv_timer_init(d->loop, &d->purge);
 	uv_timer_init(d->loop, &d->sweep);
-	d->store_retry.data = d->purge.data = d->sweep.data = d;
+	uv_timer_init(d->loop, &d->hup);
+	uv_timer_init(d->loop, &d->store_check);
+	d->store_retry.data = d->purge.data = d->sweep.data = d->hup.data = d;
+	d->store_check.data = d;
 }
 
 /* Read the host's addresses (again) and lend them to jails v (ignoreself). */
@@ -687,10 +704,13 @@ daemon_free(struct daemon *d)
 	uv_close((uv_handle_t *)&d->store_retry, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->purge, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->sweep, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->hup, daemon_close_cb);
+	uv_close((uv_handle_t *)&d->store_check, daemon_close_cb);
 	if (d->globs_on)
 		uv_close((uv_handle_t *)&d->globs, daemon_close_cb);
 	daemon_drain(d->loop);
 	daemon_jails_free(d->jails, d->njails);
+	daemon_reload_reap_all(d);
 	daemon_drain(d->loop);
 	store_close(d->store);
 	banq_free(d->banq);
@@ -698,11 +718,7 @@ daemon_free(struct daemon *d)
 	free(d->ops);
 	free(d->ins);
 	selfaddr_free(d->self);
-	config_free(d->config);
-	daemon_jails_free(d->retired_jails, d->nretired_jails);
-	for (i = 0; i < d->nretired; i++)
-		config_free(d->retired[i]);
-	free(d->retired);
+	config_unref(d->config);
 	service_pidfile_free(d->pidfile);
 	free(d);
 }

@@ -66,13 +66,11 @@ struct daemon {
 	struct daemon_opts opts;
 	struct config *config;
 	/*
-	 * What a reload replaced.  Kept actions still point into the old
-	 * config, and stopped ones may still be running their actionstop.
+	 * The actions of jails a reload replaced whose actionstop (or a
+	 * retried command) still runs: a reference each, dropped when idle.
 	 */
-	struct config **retired;
-	size_t nretired;
-	struct jail **retired_jails;
-	size_t nretired_jails;
+	struct action **retiring;
+	size_t nretiring;
 	struct store *store;
 	struct ctl *ctl;
 	struct jail **jails;
@@ -88,12 +86,16 @@ struct daemon {
 	int64_t next_temp; /* the next temporary ban id, negative */
 	int store_down; /* a commit failed; ops are kept and retried */
 	time_t store_down_since;
+	uv_timer_t store_check; /* the database's path still names it? */
+	int store_lost; /* it does not, and could not be put back */
+	int store_partial; /* the store may lack bans the kernel holds */
 	uv_timer_t store_retry, purge;
 	uv_timer_t sweep; /* forgets failures older than findtime */
 	struct selfaddr *self; /* the host's addresses, for ignoreself */
 	uv_timer_t expiry;
 	uv_prepare_t turn_end;
 	uv_signal_t sig_hup, sig_term, sig_int;
+	uv_timer_t hup; /* SIGHUPs of one loop turn make one reload */
 	time_t started;
 	int stopping;
 	struct daemon_journal **journals;
@@ -122,6 +124,12 @@ void daemon_store_flush(struct daemon *d);
 void daemon_store_purge_cb(uv_timer_t *h);
 void daemon_store_positions_save(struct daemon *d);
 void daemon_store_final(struct daemon *d);
+void daemon_store_watch(struct daemon *d);
+int daemon_store_check(struct daemon *d);
+
+/* daemon_reload.c: actions left running by a reload. */
+void daemon_reload_reap(struct daemon *d);
+void daemon_reload_reap_all(struct daemon *d);
 
 /* daemon_source.c: log files, journals and logpath globs. */
 void daemon_source_create_all(struct daemon *d);

@@ -105,6 +105,60 @@ daemon_reload_jail_retire(struct daemon *d, struct jail *o)
 	jail_actions_stop(o);
 }
 
+/* Keep a reference on action a while it is busy (its actionstop). */
+static void
+daemon_reload_keep(struct daemon *d, struct action *a)
+{
+	if (a == NULL || !action_busy(a))
+		return;
+	d->retiring =
+	    xreallocarray(d->retiring, d->nretiring + 1, sizeof *d->retiring);
+	d->retiring[d->nretiring++] = action_ref(a);
+}
+
+/*
+ * Free a jail the new config replaced.  Its bans, counters and running
+ * actions went to its successor; actions still stopping outlive it.
+ */
+static void
+daemon_reload_jail_release(struct daemon *d, struct jail *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nactions; i++)
+		daemon_reload_keep(d, o->actions[i]);
+	daemon_reload_keep(d, o->notify);
+	jail_free(o);
+}
+
+/* Drop the actions whose stop has run. */
+void
+daemon_reload_reap(struct daemon *d)
+{
+	size_t i, k;
+
+	for (i = k = 0; i < d->nretiring; i++) {
+		if (action_busy(d->retiring[i]))
+			d->retiring[k++] = d->retiring[i];
+		else
+			action_unref(d->retiring[i]);
+	}
+	d->nretiring = k;
+}
+
+/* At exit: drop every kept action, killing what still runs. */
+void
+daemon_reload_reap_all(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nretiring; i++)
+		action_unref(d->retiring[i]);
+	free(d->retiring);
+	d->retiring = NULL;
+	d->nretiring = 0;
+}
+
 /*
  * Switch to the new jails: successors inherit bans and, when nothing about
  * them changed, the running actions; the rest are started and restored.
@@ -136,10 +190,8 @@ daemon_reload_jails_swap(struct daemon *d, struct jail **v, size_t n)
 			started[k - 1] = 0;
 		}
 	}
-	d->retired_jails = xreallocarray(d->retired_jails,
-	    d->nretired_jails + d->njails, sizeof *d->retired_jails);
 	for (i = 0; i < d->njails; i++)
-		d->retired_jails[d->nretired_jails++] = d->jails[i];
+		daemon_reload_jail_release(d, d->jails[i]);
 	free(d->jails);
 	d->jails = v;
 	d->njails = n;
@@ -200,9 +252,8 @@ daemon_reload(struct daemon *d, struct conf_errors *errs)
 	daemon_turn_flush(d);
 	daemon_source_free_all(d);
 	daemon_reload_jails_swap(d, v, n);
-	d->retired =
-	    xreallocarray(d->retired, d->nretired + 1, sizeof *d->retired);
-	d->retired[d->nretired++] = d->config;
+	/* Actions kept from older configs hold their own references. */
+	config_unref(d->config);
 	d->config = cf;
 	daemon_reload_banq_rebuild(d);
 	daemon_source_create_all(d);

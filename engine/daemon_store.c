@@ -1,4 +1,5 @@
 /* daemon_store: the daemon's store writes, recorded and committed per turn. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #define DAEMON_PURGE_EVERY_MS (3600 * 1000)
 #define DAEMON_PURGE_BATCH 500 /* rows per purge transaction */
 #define DAEMON_PURGE_BATCHES 20 /* transactions per purge tick */
+#define DAEMON_CHECK_MS 2000 /* is the database file still ours? */
 
 /* Append a blank store write to this turn's record. */
 static struct daemon_op *
@@ -147,6 +149,107 @@ daemon_store_ops_settle(struct daemon *d, size_t nins)
 }
 
 /*
+ * Record every ban in memory as a new insert, and every position and
+ * cursor as moved, dropping the writes kept so far: the store is new
+ * and memory holds what is in force.
+ */
+static void
+daemon_store_rewrite(struct daemon *d)
+{
+	struct store_ban sb;
+	struct jail_ban **v;
+	size_t i, k, n, nbans = 0;
+
+	for (i = 0; i < d->nops; i++)
+		free(d->ops[i].path);
+	d->nops = 0;
+	for (i = 0; i < d->njails; i++) {
+		v = jail_ban_list(d->jails[i], &n);
+		for (k = 0; k < n; k++, nbans++) {
+			memset(&sb, 0, sizeof sb);
+			snprintf(
+			    sb.jail, sizeof sb.jail, "%s", d->jails[i]->name);
+			sb.addr = v[k]->addr;
+			sb.start = v[k]->start;
+			sb.end = v[k]->end;
+			sb.failures = v[k]->failures;
+			snprintf(
+			    sb.reason, sizeof sb.reason, "%s", v[k]->reason);
+			daemon_store_op_insert(d, &sb);
+			v[k]->id = sb.id;
+		}
+		free(v);
+	}
+	for (i = 0; i < d->nsources; i++)
+		d->sources[i]->saved_offset = UINT64_MAX;
+	for (i = 0; i < d->njournals; i++) {
+		free(d->journals[i]->saved);
+		d->journals[i]->saved = NULL;
+	}
+	daemon_store_positions_save(d);
+	log_warnx("store: wrote %zu active bans back from memory", nbans);
+}
+
+/*
+ * If the database file was deleted or replaced (or a directory now
+ * stands at its path), writes would go to a file nobody will open
+ * again.  Put the open database back at its path, or else a new one
+ * filled from memory.  Returns -1 if the path could not be taken back.
+ */
+int
+daemon_store_check(struct daemon *d)
+{
+	struct store *n;
+	char *cause = NULL;
+	int copied;
+
+	if (!store_replaced(d->store))
+		return 0;
+	if (!d->store_lost)
+		log_warnx("store: %s was deleted or replaced while jaild "
+		          "runs: putting the database back",
+		    store_path(d->store));
+	if ((n = store_reopen(d->store, &copied, &cause)) == NULL) {
+		if (!d->store_lost)
+			log_warnx("store: cannot put it back (%s): writing "
+			          "to the deleted file, retrying every %d ms",
+			    cause, DAEMON_CHECK_MS);
+		free(cause);
+		d->store_lost = 1;
+		return -1;
+	}
+	d->store = n;
+	d->store_lost = 0;
+	if (copied)
+		log_warnx("store: %s is back, with every ban, position and "
+		          "%zu writes still to commit",
+		    store_path(d->store), d->nops);
+	else {
+		d->store_partial = 1;
+		daemon_store_rewrite(d);
+	}
+	return 0;
+}
+
+static void
+daemon_store_check_cb(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (daemon_store_check(d) == 0 && d->nops > 0 && !d->store_down)
+		daemon_store_flush(d);
+}
+
+/* Start watching the database's path. */
+void
+daemon_store_watch(struct daemon *d)
+{
+	d->store_partial = store_fresh(d->store);
+	uv_timer_start(&d->store_check, daemon_store_check_cb, DAEMON_CHECK_MS,
+	    DAEMON_CHECK_MS);
+}
+
+/*
  * Replay the recorded writes in one transaction and commit.  A write
  * that fails alone (a lift of a ban already lifted) is logged and
  * skipped; a failed commit keeps every write for the next try.
@@ -157,6 +260,7 @@ daemon_store_ops_commit(struct daemon *d)
 	size_t i, nins = 0, nfailed = 0;
 	char first[256] = "";
 
+	daemon_store_check(d);
 	d->ins = xreallocarray(d->ins, d->nops + 1, sizeof *d->ins);
 	if (store_begin(d->store) != 0)
 		return -1;
@@ -222,6 +326,7 @@ daemon_store_purge_cb(uv_timer_t *h)
 	uint64_t next = DAEMON_PURGE_EVERY_MS;
 	int i, rc = DAEMON_PURGE_BATCH, total = 0;
 
+	daemon_store_check(d); /* never purge a file that is gone */
 	daemon_store_flush(d);
 	for (i = 0;
 	     d->config->dbpurgeage > 0 && !d->store_down && d->nops == 0 &&
@@ -245,7 +350,7 @@ daemon_store_purge_cb(uv_timer_t *h)
 	uv_timer_start(h, daemon_store_purge_cb, next, 0);
 }
 
-/* Save the position of every source that moved, in the open transaction. */
+/* Record the position of every source that moved, for this turn's commit. */
 void
 daemon_store_positions_save(struct daemon *d)
 {

@@ -17,6 +17,8 @@
 #include "store.h"
 #include "xmalloc.h"
 
+#define STORE_BUSY_MS 10 /* the most a loop turn waits for a lock */
+
 enum store_stmt_id {
 	STORE_STMT_BEGIN,
 	STORE_STMT_COMMIT,
@@ -113,6 +115,10 @@ _Static_assert(sizeof store_migrations / sizeof store_migrations[0] ==
 
 struct store {
 	sqlite3 *db;
+	char *path; /* NULL for ":memory:" */
+	dev_t dev; /* the file opened at path, to notice it replaced */
+	ino_t ino;
+	int fresh; /* this open created the database */
 	sqlite3_stmt *stmt[STORE_STMT_MAX];
 	int in_txn; /* store_begin ran and store_commit has not */
 	int txn_failed; /* the open transaction was rolled back by an error */
@@ -341,9 +347,14 @@ store_file_prepare(const char *path, char **cause)
 	return 0;
 }
 
-/* Rename path (and its -wal, -shm) to path.corrupt-YYYYmmddHHMMSS. */
+/*
+ * Rename path to path.TAG-YYYYmmddHHMMSS, with its -wal and -shm if
+ * sides is set (a corrupt file's WAL is its own; a file moved over ours
+ * left its WAL behind, and the one at our path is ours).
+ */
 static int
-store_move_aside(const char *path, char **to, char **cause)
+store_move_aside(
+    const char *path, const char *tag, int sides, char **to, char **cause)
 {
 	static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
 	char stamp[32], *from_side, *to_side;
@@ -353,11 +364,11 @@ store_move_aside(const char *path, char **to, char **cause)
 	int n;
 
 	strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", localtime_r(&now, &tm));
-	xasprintf(to, "%s.corrupt-%s", path, stamp);
-	/* Two corrupt files in one second must not overwrite each other. */
+	xasprintf(to, "%s.%s-%s", path, tag, stamp);
+	/* Two files moved in one second must not overwrite each other. */
 	for (n = 1; n < 100 && access(*to, F_OK) == 0; n++) {
 		free(*to);
-		xasprintf(to, "%s.corrupt-%s.%d", path, stamp, n);
+		xasprintf(to, "%s.%s-%s.%d", path, tag, stamp, n);
 	}
 	if (rename(path, *to) == -1) {
 		xasprintf(
@@ -366,7 +377,7 @@ store_move_aside(const char *path, char **to, char **cause)
 		*to = NULL;
 		return -1;
 	}
-	for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+	for (i = 0; sides && i < sizeof suffixes / sizeof suffixes[0]; i++) {
 		xasprintf(&from_side, "%s%s", path, suffixes[i]);
 		xasprintf(&to_side, "%s%s", *to, suffixes[i]);
 		if (rename(from_side, to_side) == -1 && errno != ENOENT)
@@ -485,6 +496,27 @@ store_wal_settle(char *keep, const char *to)
 }
 
 /*
+ * Move a directory (or anything but a regular file) standing at path
+ * aside, as a corrupt database is: jaild that will not start bans nobody.
+ */
+static int
+store_path_clear(const char *path, char **cause)
+{
+	struct stat sb;
+	char *to = NULL;
+
+	if (stat(path, &sb) == -1 || S_ISREG(sb.st_mode))
+		return 0;
+	if (store_move_aside(path, "notafile", 0, &to, cause) == -1)
+		return -1;
+	log_warnx("store: %s is not a regular file: moved it to %s and "
+	          "started a fresh database",
+	    path, to);
+	free(to);
+	return 0;
+}
+
+/*
  * Open the database, moving a corrupt file aside once and starting a
  * fresh one: losing the ban history is better than a daemon that will
  * not start and so bans nobody.
@@ -496,12 +528,14 @@ store_open_checked(struct store *s, const char *path, char **cause)
 	char *why = NULL, *to = NULL, *keep;
 	int rc;
 
+	if (isfile && store_path_clear(path, cause) == -1)
+		return -1;
 	keep = isfile ? store_wal_keep(path) : NULL;
 	rc = store_open_db(s, path, isfile, &why);
 	if (rc == 1 && isfile) {
 		store_close_corrupt(s->db);
 		s->db = NULL;
-		if (store_move_aside(path, &to, cause) == -1)
+		if (store_move_aside(path, "corrupt", 1, &to, cause) == -1)
 			goto fail;
 		log_warnx("store: %s is corrupt (%s): moved it to %s and "
 		          "started a fresh database",
@@ -602,6 +636,7 @@ store_migrate(struct store *s, const char *path, char **cause)
 	    sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 	if (store_exec(s, sql, &why) == -1 || store_exec(s, "COMMIT", &why))
 		goto fail;
+	s->fresh = v == 0;
 	if (v != 0 && v != STORE_SCHEMA_VERSION)
 		log_info("store: %s migrated from schema version %d to %d",
 		    path, v, STORE_SCHEMA_VERSION);
@@ -633,6 +668,24 @@ store_prepare(struct store *s, char **cause)
 	return 0;
 }
 
+/* Remember which file path names, to notice it deleted or replaced. */
+static int
+store_identify(struct store *s, const char *path, char **cause)
+{
+	struct stat sb;
+
+	if (strcmp(path, ":memory:") == 0 || *path == '\0')
+		return 0;
+	if (stat(path, &sb) == -1) {
+		xasprintf(cause, "database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	s->path = xstrdup(path);
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
+	return 0;
+}
+
 struct store *
 store_open(const char *path, char **cause)
 {
@@ -642,12 +695,143 @@ store_open(const char *path, char **cause)
 	if (store_open_checked(s, path, cause) == -1 ||
 	    store_setup(s, path, cause) == -1 ||
 	    store_migrate(s, path, cause) == -1 ||
-	    store_prepare(s, cause) == -1)
+	    store_prepare(s, cause) == -1 ||
+	    store_identify(s, path, cause) == -1)
 		goto fail;
+	/*
+	 * From now on the daemon's loop uses the handle: never wait long
+	 * for another process's lock.  A busy write fails, and the daemon
+	 * keeps it and retries (its backlog).
+	 */
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	return s;
 fail:
 	store_close(s);
 	return NULL;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int
+store_fresh(const struct store *s)
+{
+	return s->fresh;
+}
+
+int
+store_replaced(const struct store *s)
+{
+	struct stat sb;
+
+	if (s->path == NULL)
+		return 0;
+	if (stat(s->path, &sb) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? 1 : 0;
+	return sb.st_dev != s->dev || sb.st_ino != s->ino ||
+	       !S_ISREG(sb.st_mode);
+}
+
+/* Copy the open database, WAL included, into a new file at to. */
+static int
+store_copy(struct store *s, const char *to, char **cause)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (unlink(to) == -1 && errno != ENOENT) {
+		xasprintf(cause, "unlink %s: %s", to, strerror(errno));
+		return -1;
+	}
+	rc = sqlite3_open_v2(
+	    to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK) {
+		b = sqlite3_backup_init(dst, "main", s->db, "main");
+		if (b == NULL)
+			rc = sqlite3_errcode(dst);
+		else {
+			rc = sqlite3_backup_step(b, -1);
+			rc = sqlite3_backup_finish(b) == SQLITE_OK &&
+			             rc == SQLITE_DONE
+			         ? SQLITE_OK
+			         : sqlite3_errcode(dst);
+		}
+	}
+	if (rc != SQLITE_OK)
+		xasprintf(cause, "copy to %s: %s", to,
+		    dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+	if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
+		xasprintf(cause, "copy to %s: close failed", to);
+		rc = SQLITE_ERROR;
+	}
+	if (rc != SQLITE_OK)
+		(void)unlink(to);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Take the path back for the database: move aside whatever stands there
+ * now (only the file: the -wal and -shm at the path are ours), and drop
+ * our sidecars, which the open handle keeps by descriptor.
+ */
+static void
+store_path_reclaim(const char *path)
+{
+	static const char *const suffixes[] = {"-wal", "-shm"};
+	struct stat sb;
+	char *to = NULL, *why = NULL, *side;
+	size_t i;
+
+	if (lstat(path, &sb) == 0) {
+		if (store_move_aside(path, "replaced", 0, &to, &why) == -1) {
+			log_warnx("store: %s", why);
+			free(why);
+		} else
+			log_warnx(
+			    "store: moved what replaced %s to %s", path, to);
+		free(to);
+	}
+	for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		xasprintf(&side, "%s%s", path, suffixes[i]);
+		if (unlink(side) == -1 && errno != ENOENT)
+			log_warn("store: unlink %s", side);
+		free(side);
+	}
+}
+
+struct store *
+store_reopen(struct store *s, int *copied, char **cause)
+{
+	struct store *n;
+	char *tmp, *why = NULL;
+
+	*copied = 0;
+	if (s->in_txn) {
+		xasprintf(cause, "reopen: a transaction is open");
+		return NULL;
+	}
+	store_path_reclaim(s->path);
+	xasprintf(&tmp, "%s.restore", s->path);
+	if (store_copy(s, tmp, &why) == 0) {
+		if (rename(tmp, s->path) == 0)
+			*copied = 1;
+		else
+			log_warn("store: rename %s", tmp);
+	} else {
+		log_warnx("store: cannot copy the open database: %s", why);
+		free(why);
+	}
+	free(tmp);
+	if ((n = store_open(s->path, cause)) == NULL)
+		return NULL;
+	/* Its WAL is unlinked: close without a checkpoint into nothing. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	store_close(s);
+	return n;
 }
 
 /* Commit what is pending, finalize every statement and close. */
@@ -664,6 +848,7 @@ store_close(struct store *s)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
+	free(s->path);
 	free(s);
 }
 

@@ -33,12 +33,27 @@ struct store_pos {
 struct store;
 
 /*
- * Open (creating) path, or ":memory:".  WAL, busy timeout, schema created
- * or checked: a database from a newer jaild is refused with a message.
- * The file is made mode 0600.
+ * Open (creating) path, or ":memory:".  WAL, schema created or checked: a
+ * database from a newer jaild is refused with a message.  The file is made
+ * mode 0600; a corrupt file, or a directory, at path is moved aside.  Once
+ * open, a lock held by another process fails a write within 10 ms.
  */
 struct store *store_open(const char *path, char **cause);
 void store_close(struct store *);
+
+/* The database's path, or NULL for ":memory:". */
+const char *store_path(const struct store *);
+/* Whether this open created the database (it knows no earlier bans). */
+int store_fresh(const struct store *);
+/* Whether path no longer names the open file: deleted or replaced. */
+int store_replaced(const struct store *);
+/*
+ * After store_replaced: move what stands at the path aside, copy the open
+ * (unlinked) database back to the path and open it; *copied is 0 if the
+ * copy failed and the new database is fresh.  Returns the new store and
+ * closes s, or NULL with *cause and s untouched.
+ */
+struct store *store_reopen(struct store *s, int *copied, char **cause);
 
 /* One transaction per loop turn; begin is a no-op if one is open. */
 int store_begin(struct store *);

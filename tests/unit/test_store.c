@@ -717,16 +717,84 @@ Test(store, garbage_file_moved_aside)
 	cr_assert_geq(test_store_count_prefix("garbage.db.corrupt-"), 2);
 }
 
-Test(store, directory_is_an_error_not_corruption)
+Test(store, directory_is_moved_aside_not_corruption)
 {
 	const char *path = test_store_path("adir");
-	char *cause = NULL;
+	struct store *s;
 
 	cr_assert_eq(mkdir(path, 0700), 0);
-	cr_assert_null(store_open(path, &cause));
-	cr_assert_not_null(cause);
-	free(cause);
+	s = test_store_open(path);
+	cr_assert(store_fresh(s));
+	cr_assert_eq(test_store_count_prefix("adir.notafile-"), 1);
 	cr_assert_eq(test_store_count_prefix("adir.corrupt"), 0);
+	store_close(s);
+}
+
+Test(store, fresh_only_when_created)
+{
+	const char *path = test_store_path("fresh.db");
+	struct store *s = test_store_open(path);
+
+	cr_assert(store_fresh(s));
+	cr_assert_not(store_replaced(s));
+	store_close(s);
+	s = test_store_open(path);
+	cr_assert_not(store_fresh(s));
+	store_close(s);
+}
+
+Test(store, deleted_file_put_back_whole)
+{
+	const char *path = test_store_path("del.db");
+	struct store *s = test_store_open(path), *n;
+	struct store_pos pos = {.inode = 7, .offset = 99, .headhash = 3};
+	struct test_store_list l;
+	char *cause = NULL;
+	int copied;
+
+	snprintf(pos.path, sizeof pos.path, "/var/log/maillog");
+	test_store_insert(s, "j", "192.0.2.1", 1, 0);
+	cr_assert_eq(store_pos_save(s, &pos), 0);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert(store_replaced(s));
+	/* Written after the unlink: only the open handle has it. */
+	test_store_insert(s, "j", "192.0.2.2", 2, 0);
+	n = store_reopen(s, &copied, &cause);
+	cr_assert_not_null(n, "%s", cause);
+	cr_assert(copied);
+	cr_assert_not(store_replaced(n));
+	cr_assert_not(store_fresh(n));
+	test_store_active(n, &l);
+	cr_assert_eq(l.n, 2);
+	memset(&pos, 0, sizeof pos);
+	cr_assert_eq(store_pos_load(n, "/var/log/maillog", &pos), 0);
+	cr_assert_eq(pos.offset, 99);
+	store_close(n);
+	cr_assert_eq(test_store_sql_int(path, "SELECT count(*) FROM bans"), 2);
+}
+
+Test(store, replacement_moved_aside)
+{
+	char path[4096], other[4096];
+	struct store *s, *n;
+	struct test_store_list l;
+	char *cause = NULL;
+	int copied;
+
+	snprintf(path, sizeof path, "%s", test_store_path("rep.db"));
+	snprintf(other, sizeof other, "%s", test_store_path("other"));
+	s = test_store_open(path);
+	test_store_insert(s, "j", "192.0.2.1", 1, 0);
+	test_store_write_file(other, "not ours\n", 9);
+	cr_assert_eq(rename(other, path), 0);
+	cr_assert(store_replaced(s));
+	n = store_reopen(s, &copied, &cause);
+	cr_assert_not_null(n, "%s", cause);
+	cr_assert(copied);
+	cr_assert_eq(test_store_count_prefix("rep.db.replaced-"), 1);
+	test_store_active(n, &l);
+	cr_assert_eq(l.n, 1);
+	store_close(n);
 }
 
 Test(store, transaction_commit)
