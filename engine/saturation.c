@@ -151,7 +151,8 @@ int
 saturation_opts_parse(
     const struct jail_conf *jc, struct saturation_opts *o, char **cause)
 {
-	int64_t idle, bytes, conns, p4, p6, ni, pidle, pr, ph, slots, ph4, good;
+	int64_t idle, bytes, conns, p4, p6, ni, pidle, pr, ph, slots, ph4, phf,
+	    good;
 
 	memset(o, 0, sizeof *o);
 	if (saturation_num(jc, "saturation.idle", "10s", &idle, cause) ||
@@ -167,6 +168,8 @@ saturation_opts_parse(
 	    saturation_num(jc, "saturation.pressure_high", "80", &ph, cause) ||
 	    saturation_num(jc, "saturation.slots", "0", &slots, cause) ||
 	    saturation_num(jc, "saturation.prefixhosts", "2", &ph4, cause) ||
+	    saturation_num(
+	        jc, "saturation.prefixhosts_full", "1", &phf, cause) ||
 	    saturation_num(jc, "saturation.goodtime", "30d", &good, cause))
 		return -1;
 	o->idle_ms = saturation_ms(idle);
@@ -180,6 +183,7 @@ saturation_opts_parse(
 	o->pressure_high = (unsigned)ph;
 	o->slots = (unsigned)slots;
 	o->prefixhosts = (unsigned)ph4;
+	o->prefixhosts_full = (unsigned)phf;
 	o->goodtime = good;
 	return saturation_words(jc, o, cause);
 }
@@ -680,18 +684,17 @@ saturation_count_one(const struct addr *key, void *value, void *arg)
 
 /*
  * The prefix holder h's ban should cover, if the evidence is there: at
- * least prefixhosts distinct hosts of it caught holding slots within
- * findtime, and nothing in it that must never be banned.
+ * least need distinct hosts of it caught holding slots within findtime,
+ * and nothing in it that must never be banned.
  */
 static int
 saturation_prefix(struct saturation *s, const struct addr *h, time_t now,
-    struct addr *out, unsigned *hosts)
+    unsigned need, struct addr *out, unsigned *hosts)
 {
 	struct saturation_count c;
 	int len = h->family == AF_INET ? s->opts.prefix4 : s->opts.prefix6;
 
-	if (s->opts.prefixhosts == 0 || len <= 0 ||
-	    len >= addr_max_prefixlen(h))
+	if (need == 0 || len <= 0 || len >= addr_max_prefixlen(h))
 		return 0;
 	*out = *h;
 	addr_truncate(out, len);
@@ -700,7 +703,7 @@ saturation_prefix(struct saturation *s, const struct addr *h, time_t now,
 	c.n = 0;
 	addrmap_foreach(s->caught, saturation_count_one, &c);
 	*hosts = c.n;
-	if (c.n < s->opts.prefixhosts || jail_ban_get(s->j, out) != NULL)
+	if (c.n < need || jail_ban_get(s->j, out) != NULL)
 		return 0;
 	if (saturation_prefix_guarded(s, out)) {
 		s->stats.prefix_spared++;
@@ -733,8 +736,8 @@ saturation_ban_one(struct saturation *s, const struct addr *a, int failures)
  * there, then free the slots they hold.  Returns how many were banned.
  */
 static size_t
-saturation_ban(
-    struct saturation *s, const struct saturation_verdict *v, time_t now)
+saturation_ban(struct saturation *s, const struct saturation_verdict *v,
+    time_t now, unsigned need)
 {
 	struct jail *j = s->j;
 	struct addr *addrs = xcalloc(2 * v->nholders + 1, sizeof *addrs);
@@ -752,7 +755,7 @@ saturation_ban(
 			addrs[n++] = h->addr; /* banned: still holds slots */
 			continue;
 		}
-		if (saturation_prefix(s, &h->addr, now, &p, &hosts) &&
+		if (saturation_prefix(s, &h->addr, now, need, &p, &hosts) &&
 		    saturation_ban_one(s, &p, (int)hosts) == 0) {
 			addr_format(&p, text, sizeof text);
 			log_info("jail %s: saturation: %u hosts of %s held "
@@ -772,6 +775,33 @@ saturation_ban(
 	saturation_evict(s, addrs, n);
 	free(addrs);
 	return n;
+}
+
+/*
+ * The hosts of one prefix that must be caught to ban it: prefixhosts, or
+ * prefixhosts_full (if fewer) while the service refuses connections and
+ * idle holders hold pressure_high % of its slots or more.  Then every
+ * slot but a few is held by a source that sends nothing, and a prefix
+ * that held one of them and never sent mail would be back at once when
+ * the service reopens (a second saturation).
+ */
+static unsigned
+saturation_need(
+    const struct saturation *s, const struct saturation_verdict *v, time_t now)
+{
+	const struct saturation_opts *o = &s->opts;
+	uint64_t idle = 0;
+	size_t i;
+
+	if (o->prefixhosts == 0 || o->prefixhosts_full == 0 ||
+	    o->prefixhosts_full >= o->prefixhosts || now >= s->refusing_until ||
+	    o->slots == 0)
+		return o->prefixhosts;
+	for (i = 0; i < v->nholders; i++)
+		idle += v->holders[i].conns;
+	if (idle * 100 < (uint64_t)o->slots * o->pressure_high)
+		return o->prefixhosts;
+	return o->prefixhosts_full;
 }
 
 /* Drop the holders that are good senders or ignored; count the rest. */
@@ -849,7 +879,8 @@ saturation_act(struct saturation *s, const struct saturation_job *job)
 			fresh += saturation_would(s->j, &v.holders[i]);
 	}
 	if (o.mode == SATURATION_BAN && v.nholders > 0) {
-		banned = saturation_ban(s, &v, now);
+		banned =
+		    saturation_ban(s, &v, now, saturation_need(s, &v, now));
 		if (now >= s->refusing_until)
 			s->stats.watch_banned += banned; /* before a refusal */
 	}

@@ -46,6 +46,7 @@ struct saturation_opts {
 	unsigned pressure_high; /* saturation.pressure_high, % */
 	unsigned slots; /* saturation.slots: the child limit; 0 learns it */
 	unsigned prefixhosts; /* saturation.prefixhosts: 0 never */
+	unsigned prefixhosts_full; /* the same while idle holders fill it */
 	int64_t goodtime; /* saturation.goodtime: good senders kept */
 };
 
@@ -123,7 +124,8 @@ struct saturation_stats {
 	uint64_t pressure_looks; /* of which found the service under pressure */
 	uint64_t watch_banned; /* holders banned by the watch between lines */
 	uint64_t prefix_banned; /* prefixes banned on evidence */
-	uint64_t prefix_spared; /* prefixes not banned: a good sender inside */
+	/* prefix bans withheld: a good sender, ignoreip or own address in it */
+	uint64_t prefix_spared;
 	uint64_t good_learned; /* goodregex lines */
 	size_t conns; /* open connections at the last look */
 	unsigned limit; /* the child limit in use, 0 unknown */

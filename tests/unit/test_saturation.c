@@ -725,43 +725,47 @@ test_sat_alive_cb(uv_timer_t *h)
 	(void)h;
 }
 
+/* The sources of the watch tests: .2.9 a good sender, .3.5 a talker. */
+static const char *const test_sat_wsrc[] = {"10.98.1.2", "10.98.1.3",
+    "10.98.4.3", "10.98.2.2", "10.98.2.3", "10.98.2.9", "10.98.3.5"};
+#define TEST_SAT_WN 7
+#define TEST_SAT_WTALKER 6
+#define TEST_SAT_WGOOD 5
+
 /*
- * With no saturation line at all (watch = always, a known limit), the
- * watch takes the idle holders under high pressure: the prefix whose two
- * hosts hold slots is banned whole, but a host whose /24 holds a good
- * sender is banned alone, and the good sender, idle too, never.
+ * Connect every watch source (each says HELO, the server answers), make
+ * a ban-mode response with the keys kv (pairs), then, if line is set,
+ * signal it after 1.2 s; run the loop until want bans were made
+ * (bounded), the talker talking all along, and until the evictions are
+ * done.  The holders' sockets are then checked cut, the good sender's not.
  */
-Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
+static void
+test_sat_watch(const char *const *kv, size_t nkv, const char *line, size_t want,
+    struct test_sat_bans *bans, struct saturation_stats *st)
 {
-	static const char *const src[] = {"10.98.1.2", "10.98.1.3", "10.98.2.2",
-	    "10.98.2.9", "10.98.3.5", "10.98.2.3"};
 	struct sockaddr_in l = {
 	    .sin_family = AF_INET, .sin_port = htons(TEST_SAT_PORT)};
-	struct test_sat_bans bans = {.n = 0};
-	struct saturation_env env = {test_sat_ban_cb, &bans, NULL};
+	struct saturation_env env = {test_sat_ban_cb, bans, NULL};
 	struct test_sat_fx f;
 	struct config_var *vars;
 	struct addr good;
 	uv_timer_t alive;
-	int lfd, c[6], a[6], i, spins, one = 1;
+	int lfd, c[TEST_SAT_WN], a[TEST_SAT_WN], i, spins, one = 1;
 	char cmd[96], buf[16];
+	size_t k;
 
 	test_sat_netns();
-	for (i = 0; i < 6; i++) {
-		snprintf(cmd, sizeof cmd, "ip addr add %s/32 dev lo", src[i]);
+	for (i = 0; i < TEST_SAT_WN; i++) {
+		snprintf(cmd, sizeof cmd, "ip addr add %s/32 dev lo",
+		    test_sat_wsrc[i]);
 		cr_assert_eq(system(cmd), 0, "%s", cmd);
 	}
 	test_sat_fx_init(&f, 0);
-	vars = xcalloc(7, sizeof *vars);
-	test_sat_var(&vars[0], "saturation.watch", "always");
-	test_sat_var(&vars[1], "saturation.slots", "5");
-	test_sat_var(&vars[2], "saturation.pressure_idle", "1s");
-	test_sat_var(&vars[3], "saturation.prefix4", "24");
-	test_sat_var(&vars[4], "saturation.minconns", "1");
-	test_sat_var(&vars[5], "saturation.prefixhosts", "2");
-	test_sat_var(&vars[6], "saturation.mode", "ban");
+	vars = xcalloc(nkv / 2 + 1, sizeof *vars);
+	for (k = 0; k < nkv / 2; k++)
+		test_sat_var(&vars[k], kv[2 * k], kv[2 * k + 1]);
 	f.jc.vars = vars;
-	f.jc.nvars = 7;
+	f.jc.nvars = nkv / 2;
 	f.jc.findtime = 600;
 	f.j.bans = addrmap_create(free);
 	inet_pton(AF_INET, "10.98.0.1", &l.sin_addr);
@@ -769,8 +773,8 @@ Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	cr_assert_eq(bind(lfd, (struct sockaddr *)&l, sizeof l), 0);
 	cr_assert_eq(listen(lfd, 16), 0);
-	for (i = 0; i < 6; i++) {
-		test_sat_connect(lfd, src[i], &c[i], &a[i]);
+	for (i = 0; i < TEST_SAT_WN; i++) {
+		test_sat_connect(lfd, test_sat_wsrc[i], &c[i], &a[i]);
 		/* The server answers: the idle time is the client's. */
 		cr_assert_eq(send(a[i], "250 ok\r\n", 8, 0), 8);
 		cr_assert_eq(recv(c[i], buf, 8, MSG_WAITALL), 8);
@@ -779,36 +783,32 @@ Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
 	uv_timer_init(&f.loop, &alive);
 	uv_timer_start(&alive, test_sat_alive_cb, 100, 100);
 	f.j.sat = saturation_create(&f.loop, &f.j, &env);
-	cr_assert_eq(addr_parse("10.98.2.9", &good), 0);
+	cr_assert_eq(addr_parse(test_sat_wsrc[TEST_SAT_WGOOD], &good), 0);
 	saturation_good(f.j.sat, &good, time(NULL));
-	/* .3.5 keeps talking: never a holder. */
-	for (spins = 0; spins < 1000 && bans.n < 3; spins++) {
+	if (line != NULL) {
+		for (spins = 0; spins < 12; spins++) {
+			test_sat_sleep(100);
+			cr_assert_eq(
+			    send(c[TEST_SAT_WTALKER], "NOOP\r\n", 6, 0), 6);
+		}
+		saturation_signal(f.j.sat, line, strlen(line), time(NULL));
+	}
+	for (spins = 0; spins < 1000 && bans->n < want; spins++) {
 		uv_run(&f.loop, UV_RUN_NOWAIT);
 		test_sat_sleep(10);
 		if (spins % 20 == 0)
-			cr_assert_eq(send(c[4], "NOOP\r\n", 6, 0), 6);
+			cr_assert_eq(
+			    send(c[TEST_SAT_WTALKER], "NOOP\r\n", 6, 0), 6);
 	}
 	test_sat_fx_drain(&f);
-	cr_assert_eq(bans.n, 3, "%zu bans", bans.n);
-	cr_assert(test_sat_banned(&bans, "10.98.1.0/24"), "the prefix");
-	cr_assert(test_sat_banned(&bans, "10.98.2.2"), "the host alone");
-	cr_assert(test_sat_banned(&bans, "10.98.2.3"), "the host alone");
-	cr_assert_not(test_sat_banned(&bans, "10.98.2.0/24"), "over good");
-	cr_assert_not(test_sat_banned(&bans, "10.98.2.9"), "a good sender");
-	cr_assert_not(test_sat_banned(&bans, "10.98.3.5"), "a talker");
-	cr_assert_eq(saturation_stats(f.j.sat)->prefix_banned, 1);
-	cr_assert_geq(saturation_stats(f.j.sat)->prefix_spared, 1);
-	cr_assert_eq(saturation_stats(f.j.sat)->level, SATURATION_HIGH);
+	*st = *saturation_stats(f.j.sat);
 	/* Evicted off the loop: the holders' connections are cut. */
-	for (spins = 0; spins < 300 && saturation_busy(f.j.sat); spins++) {
-		uv_run(&f.loop, UV_RUN_NOWAIT);
-		test_sat_sleep(10);
-	}
 	cr_assert_leq(recv(c[0], buf, sizeof buf, 0), 0, "holder not cut");
-	cr_assert_leq(recv(c[2], buf, sizeof buf, 0), 0, "holder not cut");
-	cr_assert_eq(send(c[3], "NOOP\r\n", 6, 0), 6);
-	cr_assert_gt(recv(a[3], buf, sizeof buf, 0), 0, "good sender cut");
-	for (i = 0; i < 6; i++) {
+	cr_assert_leq(recv(c[3], buf, sizeof buf, 0), 0, "holder not cut");
+	cr_assert_eq(send(c[TEST_SAT_WGOOD], "NOOP\r\n", 6, 0), 6);
+	cr_assert_gt(
+	    recv(a[TEST_SAT_WGOOD], buf, sizeof buf, 0), 0, "good sender cut");
+	for (i = 0; i < TEST_SAT_WN; i++) {
 		close(c[i]);
 		close(a[i]);
 	}
@@ -816,12 +816,72 @@ Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
 	uv_close((uv_handle_t *)&alive, NULL);
 	test_sat_fx_fini(&f);
 	addrmap_free(f.j.bans);
-	for (i = 0; i < 7; i++) {
-		free(vars[i].key);
-		free(vars[i].value);
-		free(vars[i].file);
+	free(f.j.prefixes);
+	for (k = 0; k < nkv / 2; k++) {
+		free(vars[k].key);
+		free(vars[k].value);
+		free(vars[k].file);
 	}
 	free(vars);
+}
+
+/*
+ * With no saturation line at all (watch = always, a known limit), the
+ * watch takes the idle holders under high pressure: the /24 two of whose
+ * hosts hold slots is banned whole, a host alone in its /24 alone, the
+ * hosts whose /24 holds a good sender one by one, and the good sender,
+ * idle too, never; nor the client that keeps talking.
+ */
+Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
+{
+	static const char *const kv[] = {"saturation.watch", "always",
+	    "saturation.slots", "5", "saturation.pressure_idle", "1s",
+	    "saturation.prefix4", "24", "saturation.minconns", "1",
+	    "saturation.prefixhosts", "2", "saturation.mode", "ban"};
+	struct test_sat_bans bans = {.n = 0};
+	struct saturation_stats st;
+
+	test_sat_watch(kv, sizeof kv / sizeof *kv, NULL, 4, &bans, &st);
+	cr_assert_eq(bans.n, 4, "%zu bans", bans.n);
+	cr_assert(test_sat_banned(&bans, "10.98.1.0/24"), "the prefix");
+	cr_assert(test_sat_banned(&bans, "10.98.4.3"), "alone in its /24");
+	cr_assert(test_sat_banned(&bans, "10.98.2.2"), "the host alone");
+	cr_assert(test_sat_banned(&bans, "10.98.2.3"), "the host alone");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.0/24"), "over good");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.9"), "a good sender");
+	cr_assert_not(test_sat_banned(&bans, "10.98.3.5"), "a talker");
+	cr_assert_eq(st.prefix_banned, 1);
+	cr_assert_geq(st.prefix_spared, 1);
+	cr_assert_eq(st.level, SATURATION_HIGH);
+	cr_assert_eq(st.limit, 5);
+}
+
+/*
+ * While the service refuses and idle holders fill its slots (5 of the 6
+ * the line gives), one host caught is evidence enough for its /24
+ * (saturation.prefixhosts_full): 10.98.4.0/24 is banned whole too.
+ */
+Test(saturation, a_full_service_bans_the_prefix_of_one_holder)
+{
+	static const char *const kv[] = {"saturation.pressure_idle", "1s",
+	    "saturation.prefix4", "24", "saturation.minconns", "1",
+	    "saturation.prefixhosts", "2", "saturation.mode", "ban"};
+	static const char line[] =
+	    "sm-mta[1]: rejecting connections on daemon IPv4: 6 children, "
+	    "max 6";
+	struct test_sat_bans bans = {.n = 0};
+	struct saturation_stats st;
+
+	test_sat_watch(kv, sizeof kv / sizeof *kv, line, 4, &bans, &st);
+	cr_assert_eq(bans.n, 4, "%zu bans", bans.n);
+	cr_assert(test_sat_banned(&bans, "10.98.1.0/24"));
+	cr_assert(test_sat_banned(&bans, "10.98.4.0/24"), "one host, full");
+	cr_assert(test_sat_banned(&bans, "10.98.2.2"), "good in its /24");
+	cr_assert(test_sat_banned(&bans, "10.98.2.3"), "good in its /24");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.9"), "a good sender");
+	cr_assert_eq(st.prefix_banned, 2);
+	cr_assert_eq(st.limit, 6, "learned from the line");
+	cr_assert(st.watching, "the line starts the watch");
 }
 
 Test(saturation, good_senders_newest_first_within_and_kept_in_the_store)
