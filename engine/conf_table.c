@@ -116,6 +116,34 @@ const struct conf_table_entry conf_table[] = {
         "e.g. mail[dest=root]."},
     {"saturation.notify_interval", CONF_TABLE_DURATION, J, 0, YEAR, "10m",
         "Least time between two saturation notifications."},
+    {"saturation.watch", CONF_TABLE_STRING, J, 0, 0, "episode",
+        "episode: watch the jail's ports every second from the first "
+        "saturation line until an hour passes without pressure; always: "
+        "from the start."},
+    {"saturation.slots", CONF_TABLE_INT, J, 0, 1000000, "0",
+        "The service's connection limit (0: learn it from the saturation "
+        "line's \"max N\")."},
+    {"saturation.pressure", CONF_TABLE_INT, J, 0, 100, "50",
+        "Open connections, in % of the limit, that put the service under "
+        "pressure: idle holders are taken at saturation.idle (0: never)."},
+    {"saturation.pressure_high", CONF_TABLE_INT, J, 0, 100, "80",
+        "Open connections, in % of the limit, that make the pressure high, "
+        "as does a saturation line in the last 20 s: holders are taken at "
+        "saturation.pressure_idle (0: only the line)."},
+    {"saturation.pressure_idle", CONF_TABLE_DURATION, J, 1, DAY, "6s",
+        "Silence that makes a slot-holder under high pressure; a client "
+        "that spoke last (waiting for the server) still gets "
+        "saturation.idle."},
+    {"saturation.prefixhosts", CONF_TABLE_INT, J, 0, 1000000, "2",
+        "Hosts of one saturation.prefix4/prefix6 prefix caught holding "
+        "slots within findtime that ban the prefix, unless it holds an "
+        "ignoreip address or a good sender (0: never)."},
+    {"saturation.prefixhosts_full", CONF_TABLE_INT, J, 0, 1000000, "1",
+        "saturation.prefixhosts while the service refuses connections and "
+        "idle holders hold saturation.pressure_high % of its slots or more "
+        "(0, or not below prefixhosts: the same)."},
+    {"saturation.goodtime", CONF_TABLE_DURATION, J, 1, 100 * YEAR, "30d",
+        "How long a good sender (a goodregex match) is remembered."},
     {"subnet.threshold", CONF_TABLE_INT, J, 0, 1000000, "0",
         "Banned hosts within one prefix that ban the whole prefix "
         "(0: never)."},
@@ -136,6 +164,10 @@ const struct conf_table_entry conf_table[] = {
         "the address."},
     {"ignoreregex", CONF_TABLE_REGEX_LIST, F, 0, 0, NULL,
         "Regexes that cancel a failregex match on the same line."},
+    {"goodregex", CONF_TABLE_REGEX_LIST, F, 0, 0, NULL,
+        "In a saturation.filter: regexes whose <HOST> completed a "
+        "transaction (a good sender, never banned by the saturation "
+        "response, nor a prefix holding it)."},
     {"prefregex", CONF_TABLE_STRING, F, 0, 0, NULL,
         "Regex every line must match first; <F-CONTENT> is what "
         "failregex then sees."},

@@ -44,6 +44,9 @@ config_filter_add_regex(struct config_ctx *c, char *w, void *arg)
 	if (strcmp(c->key, "failregex") == 0) {
 		list = &fc->failregex;
 		n = &fc->nfailregex;
+	} else if (strcmp(c->key, "goodregex") == 0) {
+		list = &fc->goodregex;
+		n = &fc->ngoodregex;
 	} else {
 		list = &fc->ignoreregex;
 		n = &fc->nignoreregex;
@@ -126,6 +129,11 @@ config_filter_free(struct filter_conf *fc)
 		free(fc->ignoreregex[i].file);
 	}
 	free(fc->ignoreregex);
+	for (i = 0; i < fc->ngoodregex; i++) {
+		free(fc->goodregex[i].pattern);
+		free(fc->goodregex[i].file);
+	}
+	free(fc->goodregex);
 	free(fc->datepattern);
 	free(fc->journalmatch);
 	free(fc->name);
@@ -193,6 +201,9 @@ config_filter_build(struct config_store *st, const struct config_ref *ref,
 		    config_filter_add_regex, fc);
 	if ((e = config_store_get(st, "Definition", "ignoreregex")) != NULL)
 		config_store_each(&c, "Definition", "ignoreregex", e, NULL, 1,
+		    config_filter_add_regex, fc);
+	if ((e = config_store_get(st, "Definition", "goodregex")) != NULL)
+		config_store_each(&c, "Definition", "goodregex", e, NULL, 1,
 		    config_filter_add_regex, fc);
 	config_filter_scalars(&c, fc);
 	if (errs->n == nerr && fc->nfailregex == 0)

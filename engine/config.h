@@ -31,6 +31,9 @@ struct filter_conf {
 	size_t nfailregex;
 	struct config_regex *ignoreregex;
 	size_t nignoreregex;
+	/* goodregex: lines naming a host that completed a transaction */
+	struct config_regex *goodregex;
+	size_t ngoodregex;
 	char *datepattern; /* NULL: default */
 	int maxlines;
 	char *journalmatch;

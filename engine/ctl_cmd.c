@@ -11,8 +11,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "saturation.h"
+#include "store.h"
 #include "tracker.h"
 #include "xmalloc.h"
+
+/* Good senders listed one by one in a jail's status; the rest counted. */
+#define CTL_CMD_GOOD_SHOWN 10
 
 /* An epoch time, or null for "never" (permanent bans). */
 static json_t *
@@ -206,6 +210,49 @@ ctl_cmd_strings(char **v, size_t n)
 	return a;
 }
 
+/*
+ * The saturation response's live state: watch, pressure, prefix bans,
+ * and the good senders (their count and the newest few).
+ */
+static void
+ctl_cmd_status_sat(json_t *sat, const struct saturation *s)
+{
+	static const char *const level[] = {"calm", "pressure", "high"};
+	struct store_good g[CTL_CMD_GOOD_SHOWN];
+	const struct saturation_stats *st;
+	json_t *good = json_array();
+	size_t i, n;
+
+	if (s == NULL) {
+		json_object_set_new(sat, "good_senders", json_integer(0));
+		json_object_set_new(sat, "good_recent", good);
+		return;
+	}
+	st = saturation_stats(s);
+	n = saturation_good_recent(s, g, CTL_CMD_GOOD_SHOWN);
+	for (i = 0; i < n; i++)
+		json_array_append_new(
+		    good, json_pack("{s:o, s:o, s:I}", "addr",
+		              ctl_cmd_addr(&g[i].addr), "last",
+		              ctl_cmd_time(g[i].last), "count",
+		              (json_int_t)g[i].count));
+	json_object_set_new(sat, "good_senders",
+	    json_integer((json_int_t)saturation_good_count(s)));
+	json_object_set_new(sat, "good_recent", good);
+	json_object_set_new(sat, "watching", json_boolean(st->watching));
+	json_object_set_new(sat, "level", json_string(level[st->level]));
+	json_object_set_new(
+	    sat, "connections", json_integer((json_int_t)st->conns));
+	json_object_set_new(sat, "limit", json_integer((json_int_t)st->limit));
+	json_object_set_new(sat, "looks", json_integer((json_int_t)st->looks));
+	json_object_set_new(
+	    sat, "watch_banned", json_integer((json_int_t)st->watch_banned));
+	json_object_set_new(
+	    sat, "prefix_banned", json_integer((json_int_t)st->prefix_banned));
+	json_object_set_new(
+	    sat, "prefix_spared", json_integer((json_int_t)st->prefix_spared));
+}
+
 static json_t *
 ctl_cmd_status_jail(const struct jail *j)
 {
@@ -230,6 +277,7 @@ ctl_cmd_status_jail(const struct jail *j)
 	for (i = 0; i < j->stats.sat_nwould; i++)
 		json_array_append_new(json_object_get(sat, "would_ban"),
 		    ctl_cmd_addr(&j->stats.sat_would[i]));
+	ctl_cmd_status_sat(sat, j->sat);
 	return json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
 	                 " s:I, s:I, s:I, s:o, s:o, s:I}",
 	    "name", j->name, "filter", filter_name(j->filter), "actions",

@@ -694,8 +694,12 @@ daemon_free(struct daemon *d)
 		daemon_store_final(d);
 	ctl_free(d->ctl);
 	metrics_free(d->metrics);
-	for (i = 0; i < d->njails; i++)
+	for (i = 0; i < d->njails; i++) {
+		/* Its watch and looks must not hold the drain below. */
+		saturation_free(d->jails[i]->sat);
+		d->jails[i]->sat = NULL;
 		jail_actions_stop(d->jails[i]);
+	}
 	uv_close((uv_handle_t *)&d->turn_end, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->expiry, daemon_close_cb);
 	uv_close((uv_handle_t *)&d->sig_hup, daemon_close_cb);

@@ -50,12 +50,46 @@ daemon_source_line_cb(
 		case JAIL_SATURATION:
 			log_info("jail %s: saturation signal (%llu seen)",
 			    j->name, (unsigned long long)j->stats.sat_count);
-			saturation_signal(
-			    ds->d->loop, ds->d, j, line, len, now);
+			if (j->sat != NULL)
+				saturation_signal(j->sat, line, len, now);
+			break;
+		case JAIL_GOOD:
+			if (j->sat != NULL)
+				saturation_good(j->sat, &ev.addr, ev.when);
 			break;
 		default:
 			break;
 		}
+	}
+}
+
+/* The saturation response bans through the daemon (store first). */
+static int
+daemon_source_sat_ban(void *arg, struct jail *j, const struct addr *a,
+    int failures, const char *matches)
+{
+	char *cause = NULL;
+
+	if (daemon_ban(arg, j, a, j->conf->bantime, failures, "saturation",
+	        matches, &cause) != NULL)
+		return 0;
+	log_warnx("jail %s: saturation: %s", j->name, cause);
+	free(cause);
+	return -1;
+}
+
+/* Give each jail with a saturation.filter its response, if it has none. */
+static void
+daemon_source_saturation_start(struct daemon *d)
+{
+	struct saturation_env env = {daemon_source_sat_ban, d, d->store};
+	size_t i;
+
+	for (i = 0; i < d->njails; i++) {
+		if (d->jails[i]->conf->saturation_filter != NULL &&
+		    d->jails[i]->sat == NULL)
+			d->jails[i]->sat =
+			    saturation_create(d->loop, d->jails[i], &env);
 	}
 }
 
@@ -144,6 +178,7 @@ daemon_source_create_all(struct daemon *d)
 {
 	size_t i;
 
+	daemon_source_saturation_start(d);
 	for (i = 0; i < d->njails; i++) {
 		if (daemon_source_journal_attach(d, d->jails[i]) != 0)
 			daemon_source_jail_attach(d, d->jails[i]);

@@ -100,6 +100,26 @@ jail_wants_matches(const struct jail_conf *jc)
 	return 0;
 }
 
+/*
+ * The goodregex of the saturation filter fc, compiled as a filter of its
+ * own (same prefregex and datepattern): a match names a good sender.
+ */
+static int
+jail_good_create(struct jail *j, const struct filter_conf *fc, char **cause)
+{
+	struct filter_conf g;
+
+	if (fc->ngoodregex == 0)
+		return 0;
+	g = *fc;
+	g.failregex = fc->goodregex;
+	g.nfailregex = fc->ngoodregex;
+	g.ignoreregex = NULL;
+	g.nignoreregex = 0;
+	j->good_filter = jail_filter_create(j->conf, &g, cause);
+	return j->good_filter == NULL ? -1 : 0;
+}
+
 struct jail *
 jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 {
@@ -118,6 +138,8 @@ jail_create(uv_loop_t *loop, const struct jail_conf *jc, char **cause)
 		j->sat_filter =
 		    jail_filter_create(jc, jc->saturation_filter, cause);
 		if (j->sat_filter == NULL)
+			goto fail;
+		if (jail_good_create(j, jc->saturation_filter, cause) != 0)
 			goto fail;
 	}
 	if (jail_actions_create(j, loop, cause) != 0)
@@ -145,6 +167,8 @@ jail_free(struct jail *j)
 		filter_unref(j->filter);
 	if (j->sat_filter != NULL)
 		filter_unref(j->sat_filter);
+	if (j->good_filter != NULL)
+		filter_unref(j->good_filter);
 	tracker_free(j->tracker);
 	bantime_free(j->bantime);
 	addrmap_free(j->bans);
@@ -208,6 +232,22 @@ jail_offer_saturation(struct jail *j, const char *line, size_t len, time_t now,
 	return 1;
 }
 
+/* Offer a line to the goodregex: JAIL_GOOD names a good sender. */
+static enum jail_verdict
+jail_offer_good(struct jail *j, const char *line, size_t len, time_t now,
+    struct jail_event *ev)
+{
+	struct filter_result r;
+
+	if (j->good_filter == NULL ||
+	    filter_match(j->good_filter, line, len, now, &r) != FILTER_MATCH ||
+	    !r.has_addr)
+		return JAIL_NONE;
+	ev->addr = r.addr;
+	ev->when = r.has_time ? r.when : now;
+	return JAIL_GOOD;
+}
+
 enum jail_verdict
 jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
     struct jail_event *ev)
@@ -218,10 +258,11 @@ jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
 	memset(ev, 0, sizeof *ev);
 	j->stats.lines++;
 	v = filter_match(j->filter, line, len, now, &r);
-	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr))
-		return jail_offer_saturation(j, line, len, now, ev)
-		           ? JAIL_SATURATION
-		           : JAIL_NONE;
+	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr)) {
+		if (jail_offer_saturation(j, line, len, now, ev))
+			return JAIL_SATURATION;
+		return jail_offer_good(j, line, len, now, ev);
+	}
 	j->stats.matched++;
 	ev->addr = r.addr;
 	ev->when = r.has_time ? r.when : now;

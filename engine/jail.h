@@ -54,6 +54,8 @@ struct jail {
 	const struct jail_conf *conf; /* borrowed from the daemon's config */
 	struct filter *filter;
 	struct filter *sat_filter;
+	/* The saturation filter's goodregex as a filter of its own, or NULL */
+	struct filter *good_filter;
 	struct saturation *sat; /* the saturation response, daemon-owned */
 	struct bantime *bantime; /* bantime.increment and its options */
 	struct escalate_conf subnet; /* subnet.* */
@@ -82,6 +84,7 @@ enum jail_verdict {
 	JAIL_FAILURE, /* counted, maxretry not reached */
 	JAIL_BAN, /* maxretry reached: ban ev->addr */
 	JAIL_SATURATION, /* the saturation filter matched */
+	JAIL_GOOD, /* a goodregex matched: ev->addr completed a transaction */
 };
 
 struct jail_event {

@@ -34,6 +34,9 @@ enum store_stmt_id {
 	STORE_STMT_PURGE,
 	STORE_STMT_CURSOR_SAVE,
 	STORE_STMT_CURSOR_LOAD,
+	STORE_STMT_GOOD_SAVE,
+	STORE_STMT_GOOD_LOAD,
+	STORE_STMT_GOOD_PURGE,
 	STORE_STMT_MAX
 };
 
@@ -84,6 +87,15 @@ static const char *const store_stmt_sql[STORE_STMT_MAX] = {
         "INSERT INTO cursors (name, cursor) VALUES (?1, ?2) "
         "ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor",
     [STORE_STMT_CURSOR_LOAD] = "SELECT cursor FROM cursors WHERE name = ?1",
+    [STORE_STMT_GOOD_SAVE] =
+        "INSERT INTO good_senders (jail, addr, family, first, last, count) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (jail, addr) DO "
+        "UPDATE SET last = max(last, excluded.last), count = "
+        "excluded.count",
+    [STORE_STMT_GOOD_LOAD] = "SELECT addr, family, first, last, count "
+                             "FROM good_senders WHERE jail = ?1 AND "
+                             "last >= ?2 ORDER BY last",
+    [STORE_STMT_GOOD_PURGE] = "DELETE FROM good_senders WHERE last < ?1",
 };
 
 /*
@@ -107,6 +119,11 @@ static const char *const store_migrations[] = {
     "headhash INT NOT NULL);",
     /* 1 -> 2: journal cursors, the journal's log positions. */
     "CREATE TABLE cursors (name TEXT PRIMARY KEY, cursor TEXT NOT NULL);",
+    /* 2 -> 3: good senders, hosts that completed a mail transaction. */
+    "CREATE TABLE good_senders (jail TEXT NOT NULL, addr TEXT NOT NULL, "
+    "family INT NOT NULL, first INT NOT NULL, last INT NOT NULL, "
+    "count INT NOT NULL, PRIMARY KEY (jail, addr));"
+    "CREATE INDEX good_senders_last ON good_senders (last);",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] ==
@@ -1162,6 +1179,80 @@ store_purge(struct store *s, time_t cutoff, int limit)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
 	sqlite3_bind_int(st, 2, limit);
 	if (store_step_done(s, st, "purge") == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/* Insert or update one good sender (see store.h). */
+int
+store_good_save(struct store *s, const struct store_good *g)
+{
+	sqlite3_stmt *st = s->stmt[STORE_STMT_GOOD_SAVE];
+	char text[ADDR_STRLEN];
+
+	if (store_writable(s) == -1)
+		return -1;
+	if (store_addr_text(&g->addr, text, sizeof text) == -1) {
+		store_set_errmsg(s, "good sender: bad address");
+		return -1;
+	}
+	store_bind_text(st, 1, g->jail, sizeof g->jail);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, store_family_code(&g->addr));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)g->first);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)g->last);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)g->count);
+	return store_step_done(s, st, "save good sender");
+}
+
+/* Call cb for each good sender of jail seen since (see store.h). */
+int
+store_good_foreach(struct store *s, const char *jail, time_t since,
+    store_good_cb cb, void *arg)
+{
+	sqlite3_stmt *st = s->stmt[STORE_STMT_GOOD_LOAD];
+	const unsigned char *text;
+	struct store_good g;
+	int rc;
+
+	store_bind_text(st, 1, jail, sizeof g.jail);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&g, 0, sizeof g);
+		snprintf(g.jail, sizeof g.jail, "%s", jail);
+		text = sqlite3_column_text(st, 0);
+		if (text == NULL ||
+		    addr_parse((const char *)text, &g.addr) == -1 ||
+		    store_family_code(&g.addr) != sqlite3_column_int(st, 1))
+			continue; /* a damaged row teaches nothing */
+		g.first = (time_t)sqlite3_column_int64(st, 2);
+		g.last = (time_t)sqlite3_column_int64(st, 3);
+		g.count = sqlite3_column_int64(st, 4);
+		if (cb(&g, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		store_set_sqlite_errmsg(s, rc, "load good senders");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_txn_check(s, rc);
+	return -1;
+}
+
+/* Forget the good senders not seen since cutoff (see store.h). */
+int
+store_good_purge(struct store *s, time_t cutoff)
+{
+	sqlite3_stmt *st = s->stmt[STORE_STMT_GOOD_PURGE];
+
+	if (store_writable(s) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+	if (store_step_done(s, st, "purge good senders") == -1)
 		return -1;
 	return sqlite3_changes(s->db);
 }

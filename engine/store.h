@@ -8,7 +8,7 @@
 
 #include "addr.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store_ban {
 	int64_t id;
@@ -28,6 +28,15 @@ struct store_pos {
 	uint64_t inode;
 	uint64_t offset;
 	uint64_t headhash; /* hash of the file's first line */
+};
+
+/* A good sender: an address that completed a transaction (goodregex). */
+struct store_good {
+	char jail[64];
+	struct addr addr;
+	time_t first;
+	time_t last;
+	int64_t count;
 };
 
 struct store;
@@ -87,6 +96,15 @@ char *store_cursor_load(struct store *, const char *name);
 
 /* Delete lifted bans that ended before cutoff; returns rows deleted. */
 int store_purge(struct store *, time_t cutoff, int limit);
+
+/* Insert or update a good sender of a jail (inside a transaction). */
+int store_good_save(struct store *, const struct store_good *g);
+typedef int (*store_good_cb)(const struct store_good *, void *arg);
+/* Every good sender of jail last seen at or after since. */
+int store_good_foreach(struct store *, const char *jail, time_t since,
+    store_good_cb cb, void *arg);
+/* Forget good senders last seen before cutoff; returns how many. */
+int store_good_purge(struct store *, time_t cutoff);
 
 const char *store_errmsg(struct store *);
 

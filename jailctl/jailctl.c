@@ -508,6 +508,39 @@ jailctl_print_status_all(const json_t *r)
 	jailctl_table_free(t);
 }
 
+/* The saturation watch and the good senders, under the saturation line. */
+static void
+jailctl_print_watch(const json_t *sat)
+{
+	const json_t *v, *good = json_object_get(sat, "good_recent");
+	char b[6][64], *list, *tmp;
+	size_t i;
+
+	if (json_object_get(sat, "watching") != NULL)
+		printf("            watch %s, %s/%s connections (%s), %s "
+		       "prefixes banned, %s spared\n",
+		    json_is_true(json_object_get(sat, "watching")) ? "on"
+		                                                   : "off",
+		    jailctl_get(sat, "connections", b[0], 64),
+		    jailctl_get(sat, "limit", b[1], 64),
+		    jailctl_get(sat, "level", b[2], 64),
+		    jailctl_get(sat, "prefix_banned", b[3], 64),
+		    jailctl_get(sat, "prefix_spared", b[4], 64));
+	list = xstrdup("");
+	json_array_foreach(good, i, v)
+	{
+		xasprintf(&tmp, "%s%s%s", list, i ? ", " : "",
+		    jailctl_get(v, "addr", b[5], 64));
+		free(list);
+		list = tmp;
+	}
+	jailctl_sanitize(list);
+	printf("good        %s senders%s%s%s\n",
+	    jailctl_get(sat, "good_senders", b[0], 64), *list ? " (" : "", list,
+	    *list ? ")" : "");
+	free(list);
+}
+
 /* Print the saturation response of a jail, or that it has none. */
 static void
 jailctl_print_saturation(const json_t *sat)
@@ -533,6 +566,7 @@ jailctl_print_saturation(const json_t *sat)
 	    strcmp(b[3], "1") == 0 ? "" : "s", *would ? ", would ban " : "",
 	    would);
 	free(would);
+	jailctl_print_watch(sat);
 }
 
 /* Print the key/value part of one jail's status. */

@@ -149,4 +149,22 @@ e2e_wait 10 "notify rate-limited" grep -q "saturation: no notify, the last was" 
 [ "$(grep -c '^notify ' "$T/notify.log")" = 1 ] ||
 	e2e_fail "notify lines: $(cat "$T/notify.log")"
 grep -q '^notify' "$T/record.log" && e2e_fail "notify ran the jail's action"
+# Stopping is fast in an episode: the talking client is always too recent
+# to judge, so the response keeps looking (issue #11: this held SIGTERM
+# for up to a minute, the episode's watch).
+sat_line
+e2e_wait 10 "third line read" sh -c \
+    "'$JAILCTL' -S '$SOCK' -j status mail | jq -e '.saturation.count == 4'" ||
+	e2e_fail "third line: $(jcj status mail | jq -c .saturation)"
+sleep 1
+t0=$(date +%s%3N)
+kill -TERM "$E2E_PID"
+for _ in $(seq 1 1000); do
+	kill -0 "$E2E_PID" 2>/dev/null || break
+	sleep 0.01
+done
+t1=$(date +%s%3N)
+e2e_stop_jaild KILL
+echo "SIGTERM in an episode: $((t1 - t0)) ms"
+[ $((t1 - t0)) -lt 2000 ] || e2e_fail "SIGTERM took $((t1 - t0)) ms"
 e2e_done

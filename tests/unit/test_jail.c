@@ -10,7 +10,7 @@
 
 /* A jail on the sendmail idle line, with no actions. */
 struct fixture {
-	struct config_regex fail, sat;
+	struct config_regex fail, sat, good;
 	struct filter_conf fc, sc;
 	struct addr ignore[2];
 	struct jail_conf jc;
@@ -25,6 +25,9 @@ static char fail_re[] = "\\[(?:IPv6:)?<HOST>\\](?: \\(may be forged\\))? "
                         "did not issue MAIL/EXPN/VRFY/ETRN";
 static char sat_re[] = "rejecting connections on daemon \\S+: \\d+ "
                        "children, max \\d+";
+static char good_re[] = "from=<[^>]*>, size=\\d+, class=-?\\d+, "
+                        "nrcpts=[1-9]\\d*, .*relay=(?:[\\w.-]+ )?"
+                        "\\[(?:IPv6:)?<HOST>\\]";
 static char test_conf[] = "test.conf", sat_conf[] = "sat.conf";
 static char idle_name[] = "idle", sat_name[] = "sat";
 static char jail_name[] = "sendmail", jail_file[] = "jails.d/sendmail.conf";
@@ -50,6 +53,11 @@ setup(void)
 	fx.sc.file = sat_conf;
 	fx.sc.failregex = &fx.sat;
 	fx.sc.nfailregex = 1;
+	fx.good.pattern = good_re;
+	fx.good.file = sat_conf;
+	fx.good.line = 2;
+	fx.sc.goodregex = &fx.good;
+	fx.sc.ngoodregex = 1;
 	cr_assert_eq(addr_parse("127.0.0.0/8", &fx.ignore[0]), 0);
 	cr_assert_eq(addr_parse("192.0.2.0/24", &fx.ignore[1]), 0);
 	fx.jc.name = jail_name;
@@ -196,6 +204,30 @@ Test(jail, saturation_line_is_counted, .init = setup, .fini = teardown)
 	    JAIL_SATURATION);
 	cr_assert_eq(fx.j->stats.sat_count, 1);
 	cr_assert_eq(fx.j->stats.sat_last, NOW);
+}
+
+Test(jail, goodregex_names_a_good_sender, .init = setup, .fini = teardown)
+{
+	const char *line =
+	    "Nov 27 00:00:05 mx sm-mta[7]: 6ARNwFSm027505: "
+	    "from=<alice@client.lab.example>, size=99, class=0, nrcpts=1, "
+	    "msgid=<1@mx>, proto=ESMTP, daemon=IPv6, "
+	    "relay=client.lab.example [IPv6:fd77:0:0:0:0:0:0:2]";
+	const char *none = "Nov 27 00:00:05 mx sm-mta[7]: 6ARNwFSm027506: "
+	                   "from=<x@y>, size=0, class=0, nrcpts=0, "
+	                   "proto=ESMTP, daemon=IPv4, relay=[10.0.0.9]";
+	struct jail_event ev;
+	struct addr want;
+
+	cr_assert_eq(
+	    jail_offer_line(fx.j, line, strlen(line), NOW, &ev), JAIL_GOOD);
+	cr_assert_eq(addr_parse("fd77::2", &want), 0);
+	cr_assert(addr_equal(&ev.addr, &want));
+	cr_assert_eq(ev.when, NOW + 5);
+	/* No recipient accepted: not a completed transaction. */
+	cr_assert_eq(
+	    jail_offer_line(fx.j, none, strlen(none), NOW, &ev), JAIL_NONE);
+	cr_assert_eq(fx.j->stats.matched, 0, "a good line is no failure");
 }
 
 Test(jail, unmatched_line_is_nothing, .init = setup, .fini = teardown)

@@ -17,9 +17,12 @@
 #include "action.h"
 #include "action_shell.h"
 #include "addr.h"
+#include "addrmap.h"
+#include "goodsender.h"
 #include "jail.h"
 #include "saturation.h"
 #include "sockdiag.h"
+#include "store.h"
 #include "xmalloc.h"
 
 #define TEST_SAT_PORT 2525
@@ -451,7 +454,9 @@ test_sat_fx_drain(struct test_sat_fx *f)
 {
 	int spins;
 
-	for (spins = 0; spins < 2000 && action_shell_pending(f->j.notify) > 0;
+	for (spins = 0;
+	     spins < 2000 && (action_shell_pending(f->j.notify) > 0 ||
+	                         saturation_busy(f->j.sat));
 	     spins++) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 		test_sat_sleep(5);
@@ -529,9 +534,12 @@ static const char test_sat_line[] =
 static void
 test_sat_fx_signal(struct test_sat_fx *f, time_t now)
 {
-	/* Report mode bans nothing, so it needs no daemon. */
-	saturation_signal(
-	    &f->loop, NULL, &f->j, test_sat_line, strlen(test_sat_line), now);
+	/* Report mode bans nothing, so it needs no ban callback. */
+	struct saturation_env env = {NULL, NULL, NULL};
+
+	if (f->j.sat == NULL)
+		f->j.sat = saturation_create(&f->loop, &f->j, &env);
+	saturation_signal(f->j.sat, test_sat_line, strlen(test_sat_line), now);
 	test_sat_fx_drain(f);
 }
 
@@ -626,4 +634,302 @@ Test(saturation, notify_reports_real_holders)
 	}
 	close(lfd);
 	test_sat_fx_fini(&f);
+}
+
+Test(saturation, level_weighs_connections_against_the_limit)
+{
+	struct saturation_opts o = test_sat_opts();
+
+	o.pressure = 50;
+	o.pressure_high = 80;
+	cr_assert_eq(saturation_level(&o, 15, 0, 0), SATURATION_CALM,
+	    "no limit known: no pressure");
+	cr_assert_eq(saturation_level(&o, 0, 0, 1), SATURATION_HIGH,
+	    "a refusing service is under high pressure");
+	cr_assert_eq(saturation_level(&o, 7, 15, 0), SATURATION_CALM);
+	cr_assert_eq(saturation_level(&o, 8, 15, 0), SATURATION_PRESSURE);
+	cr_assert_eq(saturation_level(&o, 11, 15, 0), SATURATION_PRESSURE);
+	cr_assert_eq(saturation_level(&o, 12, 15, 0), SATURATION_HIGH);
+	o.pressure = 0;
+	o.pressure_high = 0;
+	cr_assert_eq(saturation_level(&o, 15, 15, 0), SATURATION_CALM);
+}
+
+Test(saturation, line_limit_is_the_max_of_the_line)
+{
+	static const char l1[] =
+	    "sm-mta[1]: rejecting connections on daemon IPv4: 15 children, "
+	    "max 15";
+	static const char l2[] = "rejecting connections: 3 children, max 250";
+	static const char l3[] = "rejecting connections on daemon IPv4";
+
+	cr_assert_eq(saturation_line_limit(l1, strlen(l1)), 15);
+	cr_assert_eq(saturation_line_limit(l2, strlen(l2)), 250);
+	cr_assert_eq(saturation_line_limit(l3, strlen(l3)), 0);
+	cr_assert_eq(saturation_line_limit("max ", 4), 0);
+	cr_assert_eq(saturation_line_limit(l1, strlen(l1) - 1), 1);
+}
+
+Test(saturation, a_client_waiting_for_the_server_gets_the_longer_time)
+{
+	struct saturation_opts o = test_sat_opts();
+	struct saturation_verdict v;
+
+	o.idle_ms = 6000; /* pressure_idle */
+	o.waiting_ms = 10000; /* saturation.idle */
+	test_sat_add("192.0.2.20", 2, 40, 7000); /* the server spoke last */
+	test_sat_add("192.0.2.21", 2, 40, 7000);
+	test_sat_socks[2].last_data_sent_ms = 7500; /* .21 spoke last */
+	test_sat_socks[3].last_data_sent_ms = 7500;
+	saturation_decide(&o, test_sat_socks, test_sat_n, NULL, 0, &v);
+	cr_assert_eq(test_sat_holds(&v, "192.0.2.20"), 2);
+	cr_assert_eq(test_sat_holds(&v, "192.0.2.21"), 0);
+	cr_assert_eq(v.wait_ms, 3000, "it is looked at again at 10 s");
+	free(v.holders);
+}
+
+/* The ban callback of the watch test: record, and ban in the jail. */
+struct test_sat_bans {
+	struct addr v[16];
+	size_t n;
+};
+
+static int
+test_sat_ban_cb(void *arg, struct jail *j, const struct addr *a, int failures,
+    const char *matches)
+{
+	struct test_sat_bans *b = arg;
+	struct jail_ban jb;
+
+	(void)failures;
+	(void)matches;
+	cr_assert_lt(b->n, 16);
+	b->v[b->n++] = *a;
+	memset(&jb, 0, sizeof jb);
+	jb.addr = *a;
+	jail_ban_add(j, &jb);
+	return 0;
+}
+
+static int
+test_sat_banned(const struct test_sat_bans *b, const char *addr)
+{
+	struct addr a;
+	size_t i;
+
+	cr_assert_eq(addr_parse(addr, &a), 0);
+	for (i = 0; i < b->n; i++) {
+		if (addr_equal(&b->v[i], &a))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_sat_alive_cb(uv_timer_t *h)
+{
+	(void)h;
+}
+
+/* The sources of the watch tests: .2.9 a good sender, .3.5 a talker. */
+static const char *const test_sat_wsrc[] = {"10.98.1.2", "10.98.1.3",
+    "10.98.4.3", "10.98.2.2", "10.98.2.3", "10.98.2.9", "10.98.3.5"};
+#define TEST_SAT_WN 7
+#define TEST_SAT_WTALKER 6
+#define TEST_SAT_WGOOD 5
+
+/*
+ * Connect every watch source (each says HELO, the server answers), make
+ * a ban-mode response with the keys kv (pairs), then, if line is set,
+ * signal it after 1.2 s; run the loop until want bans were made
+ * (bounded), the talker talking all along, and until the evictions are
+ * done.  The holders' sockets are then checked cut, the good sender's not.
+ */
+static void
+test_sat_watch(const char *const *kv, size_t nkv, const char *line, size_t want,
+    struct test_sat_bans *bans, struct saturation_stats *st)
+{
+	struct sockaddr_in l = {
+	    .sin_family = AF_INET, .sin_port = htons(TEST_SAT_PORT)};
+	struct saturation_env env = {test_sat_ban_cb, bans, NULL};
+	struct test_sat_fx f;
+	struct config_var *vars;
+	struct addr good;
+	uv_timer_t alive;
+	int lfd, c[TEST_SAT_WN], a[TEST_SAT_WN], i, spins, one = 1;
+	char cmd[96], buf[16];
+	size_t k;
+
+	test_sat_netns();
+	for (i = 0; i < TEST_SAT_WN; i++) {
+		snprintf(cmd, sizeof cmd, "ip addr add %s/32 dev lo",
+		    test_sat_wsrc[i]);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+	}
+	test_sat_fx_init(&f, 0);
+	vars = xcalloc(nkv / 2 + 1, sizeof *vars);
+	for (k = 0; k < nkv / 2; k++)
+		test_sat_var(&vars[k], kv[2 * k], kv[2 * k + 1]);
+	f.jc.vars = vars;
+	f.jc.nvars = nkv / 2;
+	f.jc.findtime = 600;
+	f.j.bans = addrmap_create(free);
+	inet_pton(AF_INET, "10.98.0.1", &l.sin_addr);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&l, sizeof l), 0);
+	cr_assert_eq(listen(lfd, 16), 0);
+	for (i = 0; i < TEST_SAT_WN; i++) {
+		test_sat_connect(lfd, test_sat_wsrc[i], &c[i], &a[i]);
+		/* The server answers: the idle time is the client's. */
+		cr_assert_eq(send(a[i], "250 ok\r\n", 8, 0), 8);
+		cr_assert_eq(recv(c[i], buf, 8, MSG_WAITALL), 8);
+	}
+	/* The watch's timer is unreferenced: keep the loop alive. */
+	uv_timer_init(&f.loop, &alive);
+	uv_timer_start(&alive, test_sat_alive_cb, 100, 100);
+	f.j.sat = saturation_create(&f.loop, &f.j, &env);
+	cr_assert_eq(addr_parse(test_sat_wsrc[TEST_SAT_WGOOD], &good), 0);
+	saturation_good(f.j.sat, &good, time(NULL));
+	if (line != NULL) {
+		for (spins = 0; spins < 12; spins++) {
+			test_sat_sleep(100);
+			cr_assert_eq(
+			    send(c[TEST_SAT_WTALKER], "NOOP\r\n", 6, 0), 6);
+		}
+		saturation_signal(f.j.sat, line, strlen(line), time(NULL));
+	}
+	for (spins = 0; spins < 1000 && bans->n < want; spins++) {
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+		test_sat_sleep(10);
+		if (spins % 20 == 0)
+			cr_assert_eq(
+			    send(c[TEST_SAT_WTALKER], "NOOP\r\n", 6, 0), 6);
+	}
+	test_sat_fx_drain(&f);
+	*st = *saturation_stats(f.j.sat);
+	/* Evicted off the loop: the holders' connections are cut. */
+	cr_assert_leq(recv(c[0], buf, sizeof buf, 0), 0, "holder not cut");
+	cr_assert_leq(recv(c[3], buf, sizeof buf, 0), 0, "holder not cut");
+	cr_assert_eq(send(c[TEST_SAT_WGOOD], "NOOP\r\n", 6, 0), 6);
+	cr_assert_gt(
+	    recv(a[TEST_SAT_WGOOD], buf, sizeof buf, 0), 0, "good sender cut");
+	for (i = 0; i < TEST_SAT_WN; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	close(lfd);
+	uv_close((uv_handle_t *)&alive, NULL);
+	test_sat_fx_fini(&f);
+	addrmap_free(f.j.bans);
+	free(f.j.prefixes);
+	for (k = 0; k < nkv / 2; k++) {
+		free(vars[k].key);
+		free(vars[k].value);
+		free(vars[k].file);
+	}
+	free(vars);
+}
+
+/*
+ * With no saturation line at all (watch = always, a known limit), the
+ * watch takes the idle holders under high pressure: the /24 two of whose
+ * hosts hold slots is banned whole, a host alone in its /24 alone, the
+ * hosts whose /24 holds a good sender one by one, and the good sender,
+ * idle too, never; nor the client that keeps talking.
+ */
+Test(saturation, watch_bans_holders_and_prefixes_but_never_good_senders)
+{
+	static const char *const kv[] = {"saturation.watch", "always",
+	    "saturation.slots", "5", "saturation.pressure_idle", "1s",
+	    "saturation.prefix4", "24", "saturation.minconns", "1",
+	    "saturation.prefixhosts", "2", "saturation.mode", "ban"};
+	struct test_sat_bans bans = {.n = 0};
+	struct saturation_stats st;
+
+	test_sat_watch(kv, sizeof kv / sizeof *kv, NULL, 4, &bans, &st);
+	cr_assert_eq(bans.n, 4, "%zu bans", bans.n);
+	cr_assert(test_sat_banned(&bans, "10.98.1.0/24"), "the prefix");
+	cr_assert(test_sat_banned(&bans, "10.98.4.3"), "alone in its /24");
+	cr_assert(test_sat_banned(&bans, "10.98.2.2"), "the host alone");
+	cr_assert(test_sat_banned(&bans, "10.98.2.3"), "the host alone");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.0/24"), "over good");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.9"), "a good sender");
+	cr_assert_not(test_sat_banned(&bans, "10.98.3.5"), "a talker");
+	cr_assert_eq(st.prefix_banned, 1);
+	cr_assert_geq(st.prefix_spared, 1);
+	cr_assert_eq(st.level, SATURATION_HIGH);
+	cr_assert_eq(st.limit, 5);
+}
+
+/*
+ * While the service refuses and idle holders fill its slots (5 of the 6
+ * the line gives), one host caught is evidence enough for its /24
+ * (saturation.prefixhosts_full): 10.98.4.0/24 is banned whole too.
+ */
+Test(saturation, a_full_service_bans_the_prefix_of_one_holder)
+{
+	static const char *const kv[] = {"saturation.pressure_idle", "1s",
+	    "saturation.prefix4", "24", "saturation.minconns", "1",
+	    "saturation.prefixhosts", "2", "saturation.mode", "ban"};
+	static const char line[] =
+	    "sm-mta[1]: rejecting connections on daemon IPv4: 6 children, "
+	    "max 6";
+	struct test_sat_bans bans = {.n = 0};
+	struct saturation_stats st;
+
+	test_sat_watch(kv, sizeof kv / sizeof *kv, line, 4, &bans, &st);
+	cr_assert_eq(bans.n, 4, "%zu bans", bans.n);
+	cr_assert(test_sat_banned(&bans, "10.98.1.0/24"));
+	cr_assert(test_sat_banned(&bans, "10.98.4.0/24"), "one host, full");
+	cr_assert(test_sat_banned(&bans, "10.98.2.2"), "good in its /24");
+	cr_assert(test_sat_banned(&bans, "10.98.2.3"), "good in its /24");
+	cr_assert_not(test_sat_banned(&bans, "10.98.2.9"), "a good sender");
+	cr_assert_eq(st.prefix_banned, 2);
+	cr_assert_eq(st.limit, 6, "learned from the line");
+	cr_assert(st.watching, "the line starts the watch");
+}
+
+Test(saturation, good_senders_newest_first_within_and_kept_in_the_store)
+{
+	struct store_good g[3];
+	struct goodsender *gs;
+	struct store *st;
+	struct addr a, p;
+	char *cause = NULL;
+
+	st = store_open(":memory:", &cause);
+	cr_assert_not_null(st, "%s", cause);
+	gs = goodsender_create("mail", 3600);
+	cr_assert_eq(addr_parse("192.0.2.1", &a), 0);
+	goodsender_add(gs, &a, 1000);
+	cr_assert_eq(addr_parse("192.0.2.2", &a), 0);
+	goodsender_add(gs, &a, 3000);
+	cr_assert_eq(addr_parse("2001:db8::1", &a), 0);
+	goodsender_add(gs, &a, 2000);
+	goodsender_add(gs, &a, 2500);
+	cr_assert_eq(goodsender_count(gs), 3);
+	cr_assert_eq(goodsender_recent(gs, g, 2), 2);
+	cr_assert_eq(g[0].last, 3000);
+	cr_assert_eq(g[1].last, 2500);
+	cr_assert_eq(g[1].count, 2);
+	cr_assert(goodsender_is(gs, &a));
+	cr_assert_eq(addr_parse("192.0.2.0/24", &p), 0);
+	cr_assert(goodsender_within(gs, &p));
+	cr_assert_eq(addr_parse("198.51.100.0/24", &p), 0);
+	cr_assert_not(goodsender_within(gs, &p));
+	/* Saved at 4000: 192.0.2.1 (last 1000) is older than an hour. */
+	cr_assert_eq(goodsender_save(gs, st, 4700), 0);
+	cr_assert_eq(goodsender_count(gs), 2);
+	goodsender_free(gs);
+	gs = goodsender_create("mail", 3600);
+	cr_assert_eq(goodsender_load(gs, st, 4700), 0);
+	cr_assert_eq(goodsender_count(gs), 2, "kept across a restart");
+	cr_assert(goodsender_is(gs, &a));
+	goodsender_free(gs);
+	gs = goodsender_create("other", 3600);
+	cr_assert_eq(goodsender_load(gs, st, 4700), 0);
+	cr_assert_eq(goodsender_count(gs), 0, "per jail");
+	goodsender_free(gs);
+	store_close(st);
 }

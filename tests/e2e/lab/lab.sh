@@ -10,6 +10,9 @@
 #                                                     10.77.0.3 (busy, honest)
 #                                                     10.77.0.10-13 attackers
 #                                                     10.77.0.100-119 (spread)
+# LAB_V6=1 adds fd77::1/64 (server, a second sendmail daemon "IPv6") and
+# fd77::2/64 (client); LAB_ROUTES lists more client prefixes the server
+# reaches on the link (addresses in them are the caller's to add).
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_SENDMAIL=${LAB_SENDMAIL:-/usr/libexec/sendmail/sendmail}
@@ -18,6 +21,9 @@ LAB_LEGIT_IP=10.77.0.2
 LAB_BUSY_IP=10.77.0.3
 LAB_ATK_IPS="10.77.0.10 10.77.0.11 10.77.0.12 10.77.0.13"
 LAB_SPREAD_IPS=$(seq -f '10.77.0.%g' 100 119 | tr '\n' ' ')
+LAB_SRV_IP6=fd77::1
+LAB_V6=${LAB_V6:-0}
+LAB_ROUTES=${LAB_ROUTES:-}
 LAB_SRV=
 LAB_CLI=
 LAB_RUN=
@@ -88,7 +94,10 @@ lab_files() {
 	: >"$LAB_RUN/trusted-users"
 	echo mx.lab.example >"$LAB_RUN/local-host-names"
 	chmod 644 "$LAB_RUN"/etc/* "$LAB_RUN/service.switch" "$LAB_RUN/aliases"
+	local d6=
+	[ "$LAB_V6" = 1 ] && d6="DAEMON_OPTIONS(\`Family=inet6, Name=IPv6, Port=smtp, Addr=$LAB_SRV_IP6')"
 	sed -e "s|@RUN@|$LAB_RUN|g" -e "s|@SRV@|$LAB_SRV_IP|g" \
+	    -e "s|@DAEMON6@|$d6|" \
 	    "$LAB_DIR/sendmail.mc.in" >"$LAB_RUN/lab.mc"
 	m4 "$LAB_RUN/lab.mc" >"$LAB_RUN/sendmail.cf" || return 1
 	chmod 644 "$LAB_RUN/sendmail.cf"
@@ -110,8 +119,15 @@ lab_up() {
 	for a in $LAB_LEGIT_IP $LAB_BUSY_IP $LAB_ATK_IPS $LAB_SPREAD_IPS; do
 		ip -n "$LAB_CLI" addr add "$a/24" dev eth0
 	done
+	if [ "$LAB_V6" = 1 ]; then
+		ip -n "$LAB_SRV" addr add "$LAB_SRV_IP6/64" dev eth0 nodad
+		ip -n "$LAB_CLI" addr add fd77::2/64 dev eth0 nodad
+	fi
 	ip -n "$LAB_SRV" link set eth0 up
 	ip -n "$LAB_CLI" link set eth0 up
+	for a in $LAB_ROUTES; do
+		ip -n "$LAB_SRV" route add "$a" dev eth0 || return 1
+	done
 	lab_files || return 1
 	lab_srv python3 "$LAB_DIR/syslogd.py" "$LAB_RUN/log.sock" \
 	    "$LAB_RUN/mail.log" >"$LAB_RUN/syslogd.out" 2>&1 &
