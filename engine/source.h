@@ -59,5 +59,7 @@ int source_eof(const struct source *);
 uint64_t source_cut(const struct source *);
 void source_position(const struct source *, struct source_pos *);
 const struct source_stats *source_stats(const struct source *);
+/* Add the counts of a source this one replaces (after a reload). */
+void source_stats_add(struct source *, const struct source_stats *);
 
 #endif

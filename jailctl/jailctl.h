@@ -9,6 +9,7 @@
 /* Command-line state shared by the printers and the transport. */
 struct jailctl_state {
 	const char *socket;
+	int socket_given; /* by -S or $JAILD_SOCKET, not the default */
 	int json;
 	int colour;
 	time_t now;
@@ -17,6 +18,7 @@ struct jailctl_state {
 extern struct jailctl_state jailctl;
 
 void jailctl_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void jailctl_usage(void);
+/* Print the usage of one command (or all, if unknown) on stderr. */
+void jailctl_usage_of(const char *);
 
 #endif

@@ -55,6 +55,16 @@ jailctl_output_sanitize(char *s)
 	}
 }
 
+/* The same for a message of several lines: line breaks are kept. */
+void
+jailctl_output_sanitize_text(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7f)
+			*s = '?';
+	}
+}
+
 /* Append a row; control bytes are replaced so a tty is never steered. */
 void
 jailctl_output_table_add(struct jailctl_output_table *t, const char *const *row)
@@ -259,6 +269,10 @@ jailctl_output_status_all(const json_t *r)
 		for (k = 0; k < 4; k++)
 			row[k] =
 			    jailctl_output_get(v, sk[k], b[k], sizeof b[k]);
+		if (json_is_true(json_object_get(v, "waiting"))) {
+			row[1] = "waiting for file";
+			row[2] = "-";
+		}
 		jailctl_output_table_add(t, row);
 	}
 	fputc('\n', stdout);
@@ -487,10 +501,84 @@ jailctl_output_unban(const json_t *r)
 void
 jailctl_output_reload(const json_t *r)
 {
+	const char *restart =
+	    json_string_value(json_object_get(r, "restart_needed"));
 	char b[64];
 
 	printf("reloaded: %s jails\n",
 	    jailctl_output_get(r, "jails", b, sizeof b));
+	if (restart != NULL)
+		jailctl_warnx("restart needed for: %s (until then jaild keeps "
+		              "the old setting)",
+		    restart);
+}
+
+/* Print that jaild answered, and its version. */
+void
+jailctl_output_ping(const json_t *r)
+{
+	char b[64];
+
+	printf("pong (jaild %s)\n", jailctl_output_get(r, "version", b, 64));
+}
+
+/* Print the banned addresses of each jail on one line. */
+void
+jailctl_output_banned(const json_t *r)
+{
+	const char *jail, *prev = NULL;
+	char b[64];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "bans"), i, v)
+	{
+		jail = jailctl_output_get(v, "jail", b, sizeof b);
+		if (prev == NULL || strcmp(prev, jail) != 0)
+			printf("%s%s:", prev != NULL ? "\n" : "", jail);
+		printf(" %s", json_string_value(json_object_get(v, "addr")));
+		prev = json_string_value(json_object_get(v, "jail"));
+	}
+	if (prev != NULL)
+		fputc('\n', stdout);
+}
+
+/* Print which ban (v) covers the address text, and until when. */
+void
+jailctl_output_banned_by(const char *text, const json_t *v)
+{
+	char b[3][64];
+	const char *addr = jailctl_output_get(v, "addr", b[0], 64);
+
+	printf("%s is banned in %s%s%s until %s\n", text,
+	    jailctl_output_get(v, "jail", b[1], 64),
+	    strcmp(addr, text) != 0 ? " by " : "",
+	    strcmp(addr, text) != 0 ? addr : "",
+	    jailctl_output_time(
+	        json_object_get(v, "until"), "forever", b[2], 64));
+}
+
+/* Print one setting: a list one item a line, a duration as "10m". */
+void
+jailctl_output_value(const json_t *v, int duration)
+{
+	char b[64];
+	json_t *e;
+	size_t i;
+
+	if (jailctl.json) {
+		jailctl_output_print(v, NULL);
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+		{
+			printf("%s\n", jailctl_output_fmt(e, b, sizeof b));
+		}
+		return;
+	}
+	printf("%s\n", duration ? jailctl_output_duration(v, b, sizeof b)
+	                        : jailctl_output_fmt(v, b, sizeof b));
 }
 
 /* Print the Prometheus text exactly as the daemon wrote it. */

@@ -16,6 +16,7 @@ void jailctl_output_table_add(
 void jailctl_output_table_print(const struct jailctl_output_table *);
 
 void jailctl_output_sanitize(char *);
+void jailctl_output_sanitize_text(char *);
 const char *jailctl_output_fmt(const json_t *, char *, size_t);
 const char *jailctl_output_get(const json_t *, const char *, char *, size_t);
 const char *jailctl_output_time(const json_t *, const char *, char *, size_t);
@@ -29,6 +30,10 @@ void jailctl_output_ban(const json_t *);
 void jailctl_output_unban(const json_t *);
 void jailctl_output_reload(const json_t *);
 void jailctl_output_metrics(const json_t *);
+void jailctl_output_ping(const json_t *);
+void jailctl_output_banned(const json_t *);
+void jailctl_output_banned_by(const char *, const json_t *);
+void jailctl_output_value(const json_t *, int);
 void jailctl_output_print(const json_t *, void (*)(const json_t *));
 
 #endif

@@ -116,7 +116,7 @@ jailctl_test_run(int argc, char **argv)
 	int ch, flags = 0;
 
 	optind = 0; /* glibc: rescan from argv[1] */
-	while ((ch = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			confdir = optarg;
@@ -131,12 +131,16 @@ jailctl_test_run(int argc, char **argv)
 			flags |= FILTERTEST_PRINT_IGNORED;
 			break;
 		default:
-			jailctl_usage();
+			jailctl_usage_of("test");
 			return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		jailctl_usage();
+		jailctl_warnx(
+		    "test: %s", argc - optind == 0   ? "missing FILTER LOG"
+		                : argc - optind == 1 ? "missing LOG"
+		                                     : "too many arguments");
+		jailctl_usage_of("test");
 		return 2;
 	}
 	path = argv[optind + 1];

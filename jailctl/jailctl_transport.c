@@ -21,6 +21,33 @@
 
 #define JAILCTL_TIMEOUT_MS 30000
 
+/*
+ * Say that jaild is not running: no socket, or a socket nobody answers
+ * on (left by a killed jaild).  Suggest how to start it: with the socket
+ * given by -S, jaild must be told the same one.
+ */
+static void
+jailctl_transport_not_running(const char *path, int err)
+{
+	char start[64 + sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (jailctl.socket_given)
+		snprintf(start, sizeof start,
+		    "start it with `jaild -S %s` (or socket = %s in "
+		    "[jaild])",
+		    path, path);
+	else
+		snprintf(start, sizeof start, "%s",
+		    "start it with `jaild` or `systemctl start jaild`");
+	if (err == ECONNREFUSED)
+		jailctl_warnx("jaild is not answering on %s (a stale socket: "
+		              "jaild was killed or has stopped): %s",
+		    path, start);
+	else
+		jailctl_warnx(
+		    "jaild is not running (no socket at %s): %s", path, start);
+}
+
 /* Connect to the daemon, or say it is not running. */
 static int
 jailctl_transport_connect(const char *path)
@@ -43,9 +70,7 @@ jailctl_transport_connect(const char *path)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
 		return fd;
 	if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR)
-		jailctl_warnx("jaild is not running (no socket at %s): start "
-		              "it with `jaild` or `systemctl start jaild`",
-		    path);
+		jailctl_transport_not_running(path, errno);
 	else if (errno == EACCES)
 		jailctl_warnx("cannot connect to %s: %s (run as root or as a "
 		              "member of jaild's control group)",
@@ -198,7 +223,7 @@ jailctl_transport_call(const char *cmd, json_t *args)
 	err = json_object_get(reply, "error");
 	free(cause);
 	cause = xstrdup(json_string_value(json_object_get(err, "msg")));
-	jailctl_output_sanitize(cause);
+	jailctl_output_sanitize_text(cause);
 	jailctl_warnx("%s", cause);
 out:
 	if (fd != -1)

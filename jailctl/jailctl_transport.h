@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+/* Send cmd with args (taken) and return the result, or NULL (printed). */
 json_t *jailctl_transport_call(const char *, json_t *);
 
 #endif
