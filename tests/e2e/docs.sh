@@ -92,7 +92,7 @@ sys.exit(1 if bad else 0)
 EOP
 
 # Every jailctl command is in jailctl(8) and the README.
-for cmd in $("$JAILCTL" help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+for cmd in $("$JAILCTL" help | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p'); do
 	grep -q "^\.It Cm $cmd\b" "$top_srcdir/doc/jailctl.8" ||
 		e2e_fail "jailctl(8) does not document $cmd"
 	grep -q "jailctl $cmd\b" "$top_srcdir/README.md" ||

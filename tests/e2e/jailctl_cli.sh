@@ -236,5 +236,11 @@ comp=$(bash -c '. "$1/contrib/bash-completion/jailctl"
 	printf "%s\n" "${COMPREPLY[@]}"' _ "$top_srcdir" "$CONF")
 echo "$comp" | grep -qx zz-extra || e2e_fail "completion ignores filter_dirs: $comp"
 echo "$comp" | grep -qx sendmail-idle || e2e_fail "completion lacks filters/: $comp"
+# Every command jailctl help lists completes.
+comp=$(bash -c '. "$1/contrib/bash-completion/jailctl"
+	COMP_WORDS=(jailctl ""); COMP_CWORD=1; _jailctl
+	printf "%s\n" "${COMPREPLY[@]}"' _ "$top_srcdir" | sort)
+want=$("$JAILCTL" help | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' | sort)
+[ "$comp" = "$want" ] || e2e_fail "completion offers $comp, help lists $want"
 
 e2e_done
