@@ -383,10 +383,10 @@ jailctl_parse(struct jailctl_line *l, int argc, char **argv)
 		           0) {
 			if (rc < 0)
 				return 2;
-		} else if (strcmp(argv[i], "--all") == 0)
-			l->all = 1;
-		else if (l->cmd != NULL && strcmp(l->cmd, "test") == 0)
+		} else if (l->cmd != NULL && strcmp(l->cmd, "test") == 0)
 			jailctl_pass(l, argc, argv, &i);
+		else if (strcmp(argv[i], "--all") == 0)
+			l->all = 1;
 		else {
 			jailctl_warnx("%s%sunknown option %s",
 			    l->cmd != NULL ? l->cmd : "",
