@@ -10,26 +10,47 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${JAILD_BUILD:-$top}
 JAILD=$build/engine/jaild
 JAILCTL=$build/jailctl/jailctl
-T=$(mktemp -d /tmp/jaild-demo.XXXXXX)
+if [ ! -x "$JAILD" ] || [ ! -x "$JAILCTL" ]; then
+	echo "demo: jaild is not built in $build." >&2
+	echo "demo: build it first, in $top:" >&2
+	echo "    .ci/deps && autoreconf -fi && ./configure && make -j2" >&2
+	echo "demo: or point JAILD_BUILD at a build directory." >&2
+	exit 1
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/jaild-demo.XXXXXX")
 NS=jaild-demo-$$
+NSUP=
 PID=
 
+# Stop jaild (by the pid it wrote, else the one we started), drop the
+# namespace and the temp dir, on success, failure or interrupt alike.
 cleanup() {
 	rc=$?
+	trap - EXIT INT TERM
+	[ -s "$T/jaild.pid" ] && PID=$(cat "$T/jaild.pid")
 	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null || true
+		kill "$PID" 2>/dev/null || true
+		i=0
+		while kill -0 "$PID" 2>/dev/null && [ $i -lt 50 ]; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		kill -KILL "$PID" 2>/dev/null || true
 	fi
-	ip netns del "$NS" 2>/dev/null || true
+	[ -n "$NSUP" ] && ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$T"
 	exit $rc
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-run() { "$@"; }
+# "ip netns exec" execs its command, so $! below is jaild's own pid.
+run=
 action=nftables
 if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
-	run() { ip netns exec "$NS" "$@"; }
+	NSUP=1
+	run="ip netns exec $NS"
 else
 	action=log
 	echo "(not root: banning through the log action instead of nftables)"
@@ -54,7 +75,7 @@ action = $action
 EOC
 : >"$T/mail.log"
 
-run "$JAILD" -f -c "$T/conf" >"$T/jaild.log" 2>&1 &
+$run "$JAILD" -f -c "$T/conf" -p "$T/jaild.pid" >"$T/jaild.log" 2>&1 &
 PID=$!
 i=0
 until "$JAILCTL" -S "$T/jaild.sock" status >/dev/null 2>&1; do
@@ -82,5 +103,5 @@ echo "== jailctl status sendmail"
 if [ "$action" = nftables ]; then
 	echo
 	echo "== the kernel set (nft list table inet jaild)"
-	run nft list table inet jaild
+	$run nft list table inet jaild
 fi

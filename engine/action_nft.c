@@ -1305,10 +1305,10 @@ action_nft_restore(
 		action_nft_restore_prefixes(
 		    a, want, nwant, i, &ops, &k, &missing, &stale);
 	action_nft_send(a, ops, k);
-	log_info("%s: %s: %zu bans in the firewall (%zu missing added, %zu "
+	log_info("%s: %s: %zu ban%s in the firewall (%zu missing added, %zu "
 	         "timeouts refreshed, %zu stale prefixes removed)",
-	    a->jail->name, a->conf->name, nwant, missing, k - stale - missing,
-	    stale);
+	    a->jail->name, a->conf->name, nwant, nwant == 1 ? "" : "s", missing,
+	    k - stale - missing, stale);
 	free(ops);
 	action_nft_sweep_start(a, want, nwant);
 	free(want);

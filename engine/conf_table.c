@@ -217,6 +217,56 @@ conf_table_find(int scope, const char *name)
 	return NULL;
 }
 
+/* Edit distance of a and b, a swap of neighbours counting as one. */
+static size_t
+conf_table_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, k, c, best;
+	size_t d[32][32];
+
+	if (la >= 32 || lb >= 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (k = 0; k <= lb; k++)
+		d[0][k] = k;
+	for (i = 1; i <= la; i++) {
+		for (k = 1; k <= lb; k++) {
+			c = a[i - 1] != b[k - 1];
+			best = d[i - 1][k - 1] + c;
+			if (d[i - 1][k] + 1 < best)
+				best = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < best)
+				best = d[i][k - 1] + 1;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] &&
+			    a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < best)
+				best = d[i - 2][k - 2] + 1;
+			d[i][k] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *
+conf_table_suggest(int scope, const char *name)
+{
+	const char *best = NULL;
+	size_t i, dist, min = 3;
+
+	if (conf_table_find(scope, name) != NULL)
+		return NULL;
+	for (i = 0; i < conf_table_n; i++) {
+		if (!(conf_table[i].scope & scope))
+			continue;
+		dist = conf_table_distance(name, conf_table[i].name);
+		if (dist < min && dist < strlen(conf_table[i].name) / 2) {
+			min = dist;
+			best = conf_table[i].name;
+		}
+	}
+	return best;
+}
+
 const char *
 conf_table_type_name(enum conf_table_type t)
 {

@@ -38,6 +38,8 @@ extern const size_t conf_table_n;
 
 /* Find name among the keys of scope, or NULL. */
 const struct conf_table_entry *conf_table_find(int scope, const char *name);
+/* The key of scope that name is a likely typo of, or NULL. */
+const char *conf_table_suggest(int scope, const char *name);
 
 /* Name of a type as the man page shows it ("duration"). */
 const char *conf_table_type_name(enum conf_table_type);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_store.h"
 #include "duration.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* State of one config_load. */
@@ -873,15 +874,19 @@ config_daemon(struct config_load *L, struct config_store *st)
 	struct config_ent tmp = {NULL, NULL, NULL, 0, NULL};
 	struct config_ctx c = {
 	    st, NULL, 0, CONF_TABLE_DAEMON, L->errs, NULL, NULL, 0, 0};
+	const char *near;
 	char *v, *cause;
 	int64_t n;
 	size_t i;
 
 	for (i = 0; s != NULL && i < s->nents; i++) {
-		if (conf_table_find(CONF_TABLE_DAEMON, s->ents[i]->key) == NULL)
-			config_store_error(L->errs, s->ents[i]->file,
-			    s->ents[i]->line, "unknown key '%s' in [jaild]",
-			    s->ents[i]->key);
+		if (conf_table_find(CONF_TABLE_DAEMON, s->ents[i]->key) != NULL)
+			continue;
+		near = conf_table_suggest(CONF_TABLE_DAEMON, s->ents[i]->key);
+		config_store_error(L->errs, s->ents[i]->file, s->ents[i]->line,
+		    "unknown key '%s' in [jaild]%s%s%s", s->ents[i]->key,
+		    near != NULL ? " (did you mean " : "",
+		    near != NULL ? near : "", near != NULL ? "?)" : "");
 	}
 	xasprintf(&v, "%s/filters", L->cfg->confdir);
 	config_daemon_add_dir(&c, v, L->cfg);
@@ -984,6 +989,27 @@ config_jails_stems(const char *dir, size_t *nstems)
 	return stems;
 }
 
+/*
+ * Warn about the keys of a jail section (or [DEFAULT]) that look like
+ * typos of a known key.  Others are not warned about: a jail may set any
+ * variable for its actions to use, as in fail2ban.
+ */
+static void
+config_jail_typos(const struct config_sect *s)
+{
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < s->nents; i++) {
+		near = conf_table_suggest(CONF_TABLE_JAIL, s->ents[i]->key);
+		if (near != NULL)
+			log_warnx("%s:%d: unknown key '%s' in [%s] (did you "
+			          "mean %s?)",
+			    s->ents[i]->file, s->ents[i]->line, s->ents[i]->key,
+			    s->name, near);
+	}
+}
+
 /* Add the jails of one jails.d stem, refusing names already taken. */
 static void
 config_jails_file(struct config_load *L, const struct config_store *global,
@@ -1000,6 +1026,8 @@ config_jails_file(struct config_load *L, const struct config_store *global,
 	config_store_read_pair(st, conf, local, L->errs);
 	for (i = 0; i < st->nsects; i++) {
 		s = st->sects[i];
+		if (!s->base)
+			config_jail_typos(s);
 		if (s->base || strcmp(s->name, "DEFAULT") == 0)
 			continue;
 		if ((old = config_jail_find(L->cfg, s->name)) != NULL) {
@@ -1023,6 +1051,7 @@ config_load(const char *confdir, struct conf_errors *errs)
 {
 	struct config_load L;
 	struct config_store *global;
+	const struct config_sect *ds;
 	char *dir, **stems;
 	size_t i, nstems, nerr = errs->n;
 
@@ -1032,6 +1061,8 @@ config_load(const char *confdir, struct conf_errors *errs)
 	L.cfg->confdir = xstrdup(confdir);
 	global = config_global_read(&L, 1);
 	config_daemon(&L, global);
+	if ((ds = config_store_find(global, "DEFAULT")) != NULL)
+		config_jail_typos(ds);
 	xasprintf(&dir, "%s/jails.d", confdir);
 	stems = config_jails_stems(dir, &nstems);
 	for (i = 0; i < nstems; i++) {

@@ -84,6 +84,26 @@ ctl_handle_gone(struct ctl *ctl)
 	free(ctl);
 }
 
+/*
+ * Give an existing socket directory the control group, if it is ours (not
+ * a shared one like /tmp: owned by us, not writable by others).
+ */
+static int
+ctl_dir_group(const char *dir, gid_t group, char **cause)
+{
+	struct stat sb;
+
+	if (group == (gid_t)-1 || stat(dir, &sb) != 0 ||
+	    sb.st_uid != geteuid() || (sb.st_mode & S_IWOTH) != 0 ||
+	    sb.st_gid == group)
+		return 0;
+	if (chown(dir, (uid_t)-1, group) != 0) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Create the socket's directory (last component only) as 0750. */
 static int
 ctl_mkdir(const char *path, gid_t group, char **cause)
@@ -100,7 +120,7 @@ ctl_mkdir(const char *path, gid_t group, char **cause)
 	*slash = '\0';
 	if (mkdir(dir, 0750) != 0) {
 		if (errno == EEXIST) {
-			rc = 0;
+			rc = ctl_dir_group(dir, group, cause);
 			goto out;
 		}
 		xasprintf(cause, "mkdir %s: %s", dir, strerror(errno));
@@ -761,6 +781,29 @@ ctl_free(struct ctl *ctl)
 	ctl_client_close(c);
 	uv_close((uv_handle_t *)&ctl->server, ctl_server_closed);
 	uv_close((uv_handle_t *)&ctl->idle, ctl_server_closed);
+}
+
+int
+ctl_set_group(struct ctl *ctl, gid_t group, char **cause)
+{
+	char *dir = xstrdup(ctl->path), *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		rc = ctl_dir_group(dir, group, cause);
+	}
+	free(dir);
+	if (rc != 0)
+		return -1;
+	if (group != (gid_t)-1 && chown(ctl->path, (uid_t)-1, group) != 0) {
+		xasprintf(cause, "%s: %s", ctl->path, strerror(errno));
+		return -1;
+	}
+	ctl->group = group;
+	free(ctl->group_name);
+	ctl->group_name = ctl_group_name(group);
+	return 0;
 }
 
 unsigned

@@ -50,6 +50,11 @@ struct ctl *ctl_create(uv_loop_t *, const char *path, gid_t group,
     const struct ctl_cmd *cmds, void *arg, char **cause);
 /* Close every client and the socket, and unlink it. */
 void ctl_free(struct ctl *);
+/*
+ * Make group (or -1: root only) the control group from now on; the socket
+ * and a directory of ours get it.  Clearing it leaves the files' group.
+ */
+int ctl_set_group(struct ctl *, gid_t group, char **cause);
 unsigned ctl_clients(const struct ctl *);
 /* Let members of group (-1: none) run CTL_PRIVILEGED commands too. */
 void ctl_set_admin_group(struct ctl *, gid_t group);

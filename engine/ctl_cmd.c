@@ -171,6 +171,10 @@ ctl_cmd_sources(struct daemon *d)
 		        strcmp(source_path(s), "-") == 0 ? "stdin" : "file"));
 		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
 		    "cut", json_integer((json_int_t)source_stats(s)->cut));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+		    "waiting",
+		    json_boolean(
+		        pos.inode == 0 && strcmp(source_path(s), "-") != 0));
 	}
 	ctl_cmd_journals(d, a);
 	return a;
@@ -257,7 +261,8 @@ static json_t *
 ctl_cmd_status_jail(const struct jail *j)
 {
 	const struct jail_conf *jc = j->conf;
-	json_t *actions = json_array(), *banned = json_array(), *sat;
+	json_t *actions = json_array(), *banned = json_array(), *sat, *r,
+	       *ignore;
 	uint64_t evicted = 0;
 	size_t i;
 
@@ -278,8 +283,8 @@ ctl_cmd_status_jail(const struct jail *j)
 		json_array_append_new(json_object_get(sat, "would_ban"),
 		    ctl_cmd_addr(&j->stats.sat_would[i]));
 	ctl_cmd_status_sat(sat, j->sat);
-	return json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
-	                 " s:I, s:I, s:I, s:o, s:o, s:I}",
+	r = json_pack("{s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I,"
+	              " s:I, s:I, s:I, s:o, s:o, s:I}",
 	    "name", j->name, "filter", filter_name(j->filter), "actions",
 	    actions, "logpaths", ctl_cmd_strings(jc->logpaths, jc->nlogpaths),
 	    "maxretry", jc->maxretry, "findtime", (json_int_t)jc->findtime,
@@ -290,6 +295,11 @@ ctl_cmd_status_jail(const struct jail *j)
 	    (json_int_t)j->stats.total_failures, "total_bans",
 	    (json_int_t)j->stats.total_bans, "banned", banned, "saturation",
 	    sat, "evicted", (json_int_t)evicted);
+	ignore = json_array();
+	for (i = 0; i < jc->nignoreip; i++)
+		json_array_append_new(ignore, ctl_cmd_addr(&jc->ignoreip[i]));
+	json_object_set_new(r, "ignoreip", ignore);
+	return r;
 }
 
 static json_t *
@@ -443,6 +453,49 @@ ctl_cmd_unban_jail(
 	free(v);
 }
 
+/* Find a ban in j (or any jail) whose prefix covers a; NULL if none. */
+static const struct jail_ban *
+ctl_cmd_covering(
+    struct daemon *d, struct jail *j, const struct addr *a, struct jail **where)
+{
+	const struct jail_ban *hit = NULL;
+	struct jail_ban **v;
+	size_t i, k, n;
+
+	for (i = 0; i < daemon_njails(d) && hit == NULL; i++) {
+		*where = daemon_jail(d, i);
+		if (j != NULL && j != *where)
+			continue;
+		v = jail_ban_list(*where, &n);
+		for (k = 0; k < n && hit == NULL; k++) {
+			if (addr_contains(&v[k]->addr, a))
+				hit = v[k];
+		}
+		free(v);
+	}
+	return hit;
+}
+
+/* Say a is not banned, or which prefix ban covers it and how to lift it. */
+static json_t *
+ctl_cmd_unban_none(struct daemon *d, struct jail *j, const struct addr *a,
+    const char **code, char **msg)
+{
+	char text[ADDR_STRLEN], pfx[ADDR_STRLEN];
+	const struct jail_ban *b;
+	struct jail *where = NULL;
+
+	addr_format(a, text, sizeof text);
+	if ((b = ctl_cmd_covering(d, j, a, &where)) == NULL)
+		return ctl_cmd_fail(
+		    code, msg, "not-banned", "%s is not banned", text);
+	addr_format(&b->addr, pfx, sizeof pfx);
+	return ctl_cmd_fail(code, msg, "covered",
+	    "%s is not banned by itself but covered by the ban of %s in jail "
+	    "%s; lift that with: jailctl unban %s %s",
+	    text, pfx, where->name, pfx, where->name);
+}
+
 static json_t *
 ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
     const char **code, char **msg)
@@ -470,8 +523,7 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	daemon_flush(d);
 	if (!all && json_array_size(done) == 0) {
 		json_decref(done);
-		return ctl_cmd_fail(code, msg, "not-banned", "%s is not banned",
-		    ctl_cmd_arg(args, "addr"));
+		return ctl_cmd_unban_none(d, j, &a, code, msg);
 	}
 	return json_pack("{s:o}", "unbanned", done);
 }
@@ -541,12 +593,21 @@ ctl_cmd_reload(void *arg, const struct ctl_peer *peer, json_t *args,
 {
 	struct daemon *d = arg;
 	struct conf_errors errs = {NULL, 0};
+	const char *name = ctl_cmd_arg(args, "jail");
 	size_t i, len = 0;
 	char *text;
+	json_t *r;
 
-	if (daemon_reload(d, &errs) == 0)
-		return json_pack(
-		    "{s:I}", "jails", (json_int_t)daemon_njails(d));
+	if (name != NULL && daemon_jail_find(d, name) == NULL)
+		return ctl_cmd_fail(code, msg, "no-such-jail",
+		    "no jail named %s (see jailctl status)", name);
+	if (daemon_reload(d, &errs) == 0) {
+		r = json_pack("{s:I}", "jails", (json_int_t)daemon_njails(d));
+		if (daemon_restart_needed(d) != NULL)
+			json_object_set_new(r, "restart_needed",
+			    json_string(daemon_restart_needed(d)));
+		return r;
+	}
 	for (i = 0; i < errs.n; i++)
 		len += strlen(errs.msgs[i]) + 1;
 	text = xcalloc(1, len + 1);
@@ -579,7 +640,16 @@ ctl_cmd_metrics(void *arg, const struct ctl_peer *peer, json_t *args,
 	return r;
 }
 
+/* Answer that the daemon runs, with its version. */
+static json_t *
+ctl_cmd_ping(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	return json_pack("{s:s}", "version", PACKAGE_VERSION);
+}
+
 const struct ctl_cmd ctl_cmd_table[] = {
+    {"ping", ctl_cmd_ping, 0},
     {"status", ctl_cmd_status, 0},
     {"list", ctl_cmd_list, 0},
     {"history", ctl_cmd_history, 0},

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <errno.h>
+#include <glob.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -87,6 +88,29 @@ daemon_jails_free(struct jail **v, size_t n)
 	free(v);
 }
 
+/* Warn about logpaths that name no file yet: a typo, or a log to come. */
+static void
+daemon_check_logpaths(const struct config *cf)
+{
+	const struct jail_conf *jc;
+	glob_t g;
+	size_t i, k;
+
+	for (i = 0; i < cf->njails; i++) {
+		jc = cf->jails[i];
+		for (k = 0; jc->enabled && k < jc->nlogpaths; k++) {
+			if (strcmp(jc->logpaths[k], "-") == 0)
+				continue;
+			if (glob(jc->logpaths[k], 0, NULL, &g) != 0)
+				log_warnx("jail %s: logpath %s: no such file "
+				          "(yet); jaild will wait for it",
+				    jc->name, jc->logpaths[k]);
+			else
+				globfree(&g);
+		}
+	}
+}
+
 int
 daemon_check_config(const char *confdir, struct conf_errors *errs)
 {
@@ -99,6 +123,7 @@ daemon_check_config(const char *confdir, struct conf_errors *errs)
 	cf = config_load(confdir, errs);
 	if (cf == NULL)
 		return -1;
+	daemon_check_logpaths(cf);
 	uv_loop_init(&loop);
 	v = daemon_jails_build(&loop, cf, &n, errs);
 	daemon_jails_free(v, n);
@@ -426,8 +451,9 @@ daemon_restore(struct daemon *d, char **cause)
 		daemon_store_op_update(d, ra.expired[i], ra.now, "expired");
 	free(ra.expired);
 	for (i = 0; i < d->njails; i++)
-		log_info("jail %s: %zu active bans restored", d->jails[i]->name,
-		    jail_ban_count(d->jails[i]));
+		log_info("jail %s: %zu active ban%s restored",
+		    d->jails[i]->name, jail_ban_count(d->jails[i]),
+		    jail_ban_count(d->jails[i]) == 1 ? "" : "s");
 	return 0;
 }
 
@@ -559,6 +585,91 @@ daemon_service_start(struct daemon *d, char **cause)
 	d->metrics =
 	    metrics_create(d->loop, d, d->config->metrics_listen, cause);
 	return d->metrics == NULL ? -1 : 0;
+}
+
+/* Whether a [jaild] string differs between two configs (NULL is ""). */
+static int
+daemon_jaild_changed(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+/* Note key among the [jaild] settings a reload could not apply. */
+static void
+daemon_restart_note(struct daemon *d, const char *key)
+{
+	char *s;
+
+	xasprintf(&s, "%s%s%s", d->restart_needed ? d->restart_needed : "",
+	    d->restart_needed ? ", " : "", key);
+	free(d->restart_needed);
+	d->restart_needed = s;
+}
+
+/* Give the control socket the configured groups (reload, or start). */
+static void
+daemon_apply_groups(struct daemon *d)
+{
+	gid_t group, admin;
+	char *cause = NULL;
+
+	admin = daemon_ctl_group("ctl_admin_group", d->config->ctl_admin_group);
+	group = daemon_ctl_group("ctl_group", d->config->ctl_group);
+	/* Without ctl_group the admins own the socket, or they could not
+	 * reach it. */
+	if (ctl_set_group(d->ctl, group != (gid_t)-1 ? group : admin, &cause) !=
+	    0) {
+		log_warnx("reload: ctl_group: %s", cause);
+		daemon_restart_note(d, "ctl_group");
+	}
+	free(cause);
+	ctl_set_admin_group(d->ctl, admin);
+}
+
+/*
+ * After a reload, apply the [jaild] settings that changed: the control
+ * group and the metrics listener now; the rest is noted as needing a
+ * restart (a command-line -S, -D or -p keeps its setting anyway).
+ */
+void
+daemon_apply_jaild(struct daemon *d, const struct config *old)
+{
+	const struct config *cf = d->config;
+	struct metrics *m;
+	char *cause = NULL;
+
+	free(d->restart_needed);
+	d->restart_needed = NULL;
+	if (d->opts.socket_path == NULL &&
+	    daemon_jaild_changed(old->socket_path, cf->socket_path))
+		daemon_restart_note(d, "socket");
+	if (d->opts.db_path == NULL &&
+	    daemon_jaild_changed(old->db_path, cf->db_path))
+		daemon_restart_note(d, "dbfile");
+	if (d->opts.pidfile == NULL &&
+	    daemon_jaild_changed(old->pidfile, cf->pidfile))
+		daemon_restart_note(d, "pidfile");
+	if (daemon_jaild_changed(old->ctl_group, cf->ctl_group) ||
+	    daemon_jaild_changed(old->ctl_admin_group, cf->ctl_admin_group))
+		daemon_apply_groups(d);
+	if (daemon_jaild_changed(old->metrics_listen, cf->metrics_listen)) {
+		if ((m = metrics_replace(
+		         d->metrics, cf->metrics_listen, &cause)) != NULL)
+			d->metrics = m;
+		else {
+			log_warnx("reload: %s", cause);
+			daemon_restart_note(d, "metrics_listen");
+		}
+		free(cause);
+	}
+	if (d->restart_needed != NULL)
+		log_warnx("reload: restart needed for: %s", d->restart_needed);
+}
+
+const char *
+daemon_restart_needed(const struct daemon *d)
+{
+	return d->restart_needed;
 }
 
 /* Set up the loop's own handles: turn end, expiry, signals. */
@@ -694,6 +805,7 @@ daemon_free(struct daemon *d)
 		daemon_store_final(d);
 	ctl_free(d->ctl);
 	metrics_free(d->metrics);
+	free(d->restart_needed);
 	for (i = 0; i < d->njails; i++) {
 		/* Its watch and looks must not hold the drain below. */
 		saturation_free(d->jails[i]->sat);

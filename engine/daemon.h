@@ -70,5 +70,7 @@ int daemon_unban(
     struct daemon *, struct jail *j, const struct addr *a, const char *by);
 /* Re-read the config; swapped in only if valid.  Bans are kept. */
 int daemon_reload(struct daemon *, struct conf_errors *errs);
+/* The [jaild] keys the last reload could not apply ("socket, dbfile"). */
+const char *daemon_restart_needed(const struct daemon *);
 
 #endif

@@ -104,6 +104,7 @@ struct daemon {
 	int globs_on;
 	struct service_pidfile *pidfile;
 	struct metrics *metrics;
+	char *restart_needed; /* [jaild] keys the last reload left alone */
 };
 
 /* daemon.c: the life cycle, bans and the end of a turn. */
@@ -115,6 +116,7 @@ void daemon_arm_expiry(struct daemon *d);
 int daemon_actions_start(
     struct daemon *d, struct jail **v, size_t n, char **cause);
 void daemon_self_attach(struct daemon *d, struct jail **v, size_t n);
+void daemon_apply_jaild(struct daemon *d, const struct config *old);
 
 /* daemon_store.c: the store writes recorded during a turn. */
 void daemon_store_op_insert(struct daemon *d, struct store_ban *b);
@@ -135,5 +137,13 @@ void daemon_reload_reap_all(struct daemon *d);
 void daemon_source_create_all(struct daemon *d);
 void daemon_source_free_all(struct daemon *d);
 void daemon_source_journals_save(struct daemon *d);
+struct daemon_source_count {
+	char *path;
+	struct source_stats stats;
+};
+struct daemon_source_count *daemon_source_counts(
+    const struct daemon *d, size_t *n);
+void daemon_source_counts_restore(
+    struct daemon *d, struct daemon_source_count *v, size_t n);
 
 #endif

@@ -74,6 +74,23 @@ daemon_reload_actions_move(struct jail *o, struct jail *n)
 	jail_notify_handover(o, n);
 }
 
+/* Carry the counters of o's actions to n's of the same name. */
+static void
+daemon_reload_action_counts(const struct jail *o, struct jail *n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n->nactions; i++) {
+		for (k = 0; k < o->nactions; k++) {
+			if (strcmp(n->actions[i]->conf->name,
+			        o->actions[k]->conf->name) == 0) {
+				n->actions[i]->stats = o->actions[k]->stats;
+				break;
+			}
+		}
+	}
+}
+
 /* Move o's bans and counters into its successor n. */
 static void
 daemon_reload_jail_succeed(struct jail *o, struct jail *n)
@@ -186,6 +203,7 @@ daemon_reload_jails_swap(struct daemon *d, struct jail **v, size_t n)
 		if (daemon_reload_actions_same(o, nj))
 			daemon_reload_actions_move(o, nj);
 		else {
+			daemon_reload_action_counts(o, nj);
 			jail_actions_stop(o);
 			started[k - 1] = 0;
 		}
@@ -231,9 +249,10 @@ daemon_reload_banq_rebuild(struct daemon *d)
 int
 daemon_reload(struct daemon *d, struct conf_errors *errs)
 {
-	struct config *cf;
+	struct daemon_source_count *counts;
+	struct config *cf, *old;
 	struct jail **v;
-	size_t n;
+	size_t n, ncounts;
 
 	service_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(uv_hrtime() / 1000));
@@ -250,13 +269,17 @@ daemon_reload(struct daemon *d, struct conf_errors *errs)
 	}
 	daemon_self_attach(d, v, n);
 	daemon_turn_flush(d);
+	counts = daemon_source_counts(d, &ncounts);
 	daemon_source_free_all(d);
 	daemon_reload_jails_swap(d, v, n);
 	/* Actions kept from older configs hold their own references. */
-	config_unref(d->config);
+	old = d->config;
 	d->config = cf;
+	daemon_apply_jaild(d, old);
+	config_unref(old);
 	daemon_reload_banq_rebuild(d);
 	daemon_source_create_all(d);
+	daemon_source_counts_restore(d, counts, ncounts);
 	log_info("reloaded: %zu jails, %zu sources", d->njails, d->nsources);
 	service_notifyf(
 	    "READY=1\nSTATUS=%zu jails, %zu sources", d->njails, d->nsources);

@@ -189,6 +189,47 @@ daemon_source_create_all(struct daemon *d)
 	daemon_source_globs_arm(d);
 }
 
+/*
+ * The counts of every file source, by path, so that a reload can hand
+ * them to the sources it makes: Prometheus counters only go up.
+ */
+struct daemon_source_count *
+daemon_source_counts(const struct daemon *d, size_t *n)
+{
+	struct daemon_source_count *v;
+	size_t i;
+
+	v = xcalloc(d->nsources + 1, sizeof *v);
+	for (i = 0; i < d->nsources; i++) {
+		v[i].path = xstrdup(d->sources[i]->path);
+		if (d->sources[i]->src != NULL)
+			v[i].stats = *source_stats(d->sources[i]->src);
+	}
+	*n = d->nsources;
+	return v;
+}
+
+/* Add the saved counts to the sources of the same path; free them. */
+void
+daemon_source_counts_restore(
+    struct daemon *d, struct daemon_source_count *v, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < d->nsources; k++) {
+			if (d->sources[k]->src != NULL &&
+			    strcmp(d->sources[k]->path, v[i].path) == 0) {
+				source_stats_add(
+				    d->sources[k]->src, &v[i].stats);
+				break;
+			}
+		}
+		free(v[i].path);
+	}
+	free(v);
+}
+
 void
 daemon_source_free_all(struct daemon *d)
 {

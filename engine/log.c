@@ -66,6 +66,8 @@ log_emit(int pri, const char *msg)
 	fprintf(stderr, "%s jaild: %s\n", stamp, msg);
 }
 
+static void log_vmsg(int, int, const char *, va_list) LOG_PRINTF(3, 0);
+
 /* Format and emit, optionally appending the saved errno's text. */
 static void
 log_vmsg(int pri, int with_errno, const char *fmt, va_list ap)

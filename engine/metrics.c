@@ -561,6 +561,23 @@ metrics_free(struct metrics *m)
 	uv_close((uv_handle_t *)&m->lag_timer, metrics_handle_closed);
 }
 
+struct metrics *
+metrics_replace(struct metrics *old, const char *listen, char **cause)
+{
+	struct metrics *m;
+
+	m = metrics_create(old->loop, old->d, listen, cause);
+	if (m == NULL)
+		return NULL;
+	m->lag_last = old->lag_last;
+	m->lag_max = old->lag_max;
+	m->lag_sum = old->lag_sum;
+	m->lag_count = old->lag_count;
+	memcpy(m->lag_hist, old->lag_hist, sizeof m->lag_hist);
+	metrics_free(old);
+	return m;
+}
+
 int
 metrics_port(const struct metrics *m)
 {

@@ -20,6 +20,12 @@ struct metrics;
  */
 struct metrics *metrics_create(
     uv_loop_t *, struct daemon *d, const char *listen, char **cause);
+/*
+ * Serve on listen instead (NULL or "": nowhere), keeping the lag figures:
+ * returns the new metrics and frees old, or NULL with *cause (old stays).
+ */
+struct metrics *metrics_replace(
+    struct metrics *old, const char *listen, char **cause);
 /* Close every handle; the memory goes once the loop has run them out. */
 void metrics_free(struct metrics *);
 

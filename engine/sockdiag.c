@@ -147,6 +147,14 @@ sockdiag_port_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* NLMSG_OK, without comparing the u32 message length with an int. */
+static int
+sockdiag_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof *nlh && nlh->nlmsg_len >= sizeof *nlh &&
+	       nlh->nlmsg_len <= (unsigned int)len;
+}
+
 /* Handle one datagram of a dump: 1 at its end, 0 for more, -1 on error. */
 static int
 sockdiag_dump_chunk(const char *buf, size_t n, const uint16_t *lports,
@@ -157,7 +165,7 @@ sockdiag_dump_chunk(const char *buf, size_t n, const uint16_t *lports,
 	struct sockdiag_sock s;
 	int len = (int)n;
 
-	for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+	for (; sockdiag_msg_ok(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
 		if (nlh->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {

@@ -885,6 +885,17 @@ source_stats(const struct source *s)
 	return &s->stats;
 }
 
+void
+source_stats_add(struct source *s, const struct source_stats *from)
+{
+	s->stats.lines += from->lines;
+	s->stats.bytes += from->bytes;
+	s->stats.rotations += from->rotations;
+	s->stats.truncations += from->truncations;
+	if (from->last_read > s->stats.last_read)
+		s->stats.last_read = from->last_read;
+}
+
 int
 source_eof(const struct source *s)
 {

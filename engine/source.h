@@ -70,5 +70,7 @@ uint64_t source_cut(const struct source *);
 long source_line_trim(const char *line, uint64_t total);
 void source_position(const struct source *, struct source_pos *);
 const struct source_stats *source_stats(const struct source *);
+/* Add the counts of a source this one replaces (after a reload). */
+void source_stats_add(struct source *, const struct source_stats *);
 
 #endif

@@ -69,6 +69,15 @@ grep -q "^ExecStart=$sbindir/jaild -f\$" "$D$unitdir/jaild.service" ||
 "$D$sbindir/jaild" -n -c "$D$conf" >/dev/null 2>&1 ||
 	fail "the installed configuration does not pass jaild -n"
 
+# make install lists what it put in the config directory, and the unit.
+grep -qx "jaild: installed $D$conf/jaild.conf" "$T/install.log" ||
+	fail "make install does not list jaild.conf: $(cat "$T/install.log")"
+grep -qx "jaild: installed $D$conf/filters/sendmail-idle.conf" "$T/install.log" ||
+	fail "make install does not list the filters"
+grep -q "^jaild: installed $D$unitdir/jaild.service " "$T/install.log" ||
+	grep -q "^jaild: installed $D$(mkvar sysconfdir)/rc.d/jaild " "$T/install.log" ||
+	fail "make install does not name the unit: $(cat "$T/install.log")"
+
 # Reinstall over an edited jail file: the edit is kept.
 edited=$D$conf/jails.d/sendmail.conf
 echo "# my edit" >>"$edited"
@@ -80,12 +89,26 @@ cmp -s "$edited.dist" "$top_srcdir/jails.d/sendmail.conf" ||
 grep -q "keeping your edited" "$T/install.log" ||
 	fail "make install did not say it kept the edited file"
 
-# Uninstall leaves exactly the edit.
+# Uninstall leaves exactly the edit, a .local file and the database, and
+# says so.
+echo "[sendmail]" >"$D$conf/jails.d/sendmail.local"
+: >"$D$state/jaild.db"
+run=$(mkvar runstatedir)/jaild
+mkdir -p "$D$run"
 make -s --no-print-directory -C "$top_builddir" uninstall DESTDIR="$D" >"$T/uninstall.log" 2>&1 ||
 	fail "make uninstall: $(tail -5 "$T/uninstall.log")"
 left=$(cd "$D" && find . -type f | sort)
-[ "$left" = ".$conf/jails.d/sendmail.conf" ] ||
-	fail "make uninstall left: $left"
+[ "$left" = ".$conf/jails.d/sendmail.conf
+.$conf/jails.d/sendmail.local
+.$state/jaild.db" ] || fail "make uninstall left: $left"
+for f in "$conf/jails.d/sendmail.conf" "$conf/jails.d/sendmail.local"; do
+	grep -q "^jaild: left behind: $D$f (yours)$" "$T/uninstall.log" ||
+		fail "make uninstall does not say it left $f: $(cat "$T/uninstall.log")"
+done
+grep -q "^jaild: left behind: $D$state (the ban database" "$T/uninstall.log" ||
+	fail "make uninstall does not say it left the database: $(cat "$T/uninstall.log")"
+grep -q "^jaild: left behind: $D$run (the run directory" "$T/uninstall.log" ||
+	fail "make uninstall does not name the run directory: $(cat "$T/uninstall.log")"
 
 if [ "$FAILED" = 0 ]; then
 	echo "PASS: $E2E_NAME"

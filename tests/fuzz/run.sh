@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-$top/_build-fuzz}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 77; }
 mkdir -p "$build"
-(cd "$build" && "$top/configure" -q CC=clang --enable-fuzzing &&
+(cd "$build" && "$top/configure" -q CC=clang --enable-fuzzing --enable-werror &&
 	make -j2 -s tests/fuzz/fuzz_conf_parse tests/fuzz/fuzz_filter_match \
 	    tests/fuzz/fuzz_ctl_request) || exit 1
 

@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 
+#include "conf_table.h"
 #include "config.h"
 #include "duration.h"
 
@@ -482,7 +483,21 @@ Test(config, error_syntax_in_jail_file_and_unknown_daemon_key)
 	                "value");
 	config_test_has("/jails.d/a.conf:3: bad section header: expected "
 	                "[name]");
-	config_test_has("/jaild.local:2: unknown key 'sockett' in [jaild]");
+	config_test_has("/jaild.local:2: unknown key 'sockett' in [jaild] "
+	                "(did you mean socket?)");
+}
+
+Test(config, typo_suggestions)
+{
+	cr_assert_str_eq(
+	    conf_table_suggest(CONF_TABLE_JAIL, "maxretyr"), "maxretry");
+	cr_assert_str_eq(
+	    conf_table_suggest(CONF_TABLE_JAIL, "bantim"), "bantime");
+	cr_assert_str_eq(
+	    conf_table_suggest(CONF_TABLE_DAEMON, "sokcet"), "socket");
+	cr_assert_null(conf_table_suggest(CONF_TABLE_JAIL, "maxretry"));
+	cr_assert_null(conf_table_suggest(CONF_TABLE_JAIL, "mta"));
+	cr_assert_null(conf_table_suggest(CONF_TABLE_JAIL, "chain"));
 }
 
 Test(config, error_filter_without_failregex_and_bad_maxlines)
