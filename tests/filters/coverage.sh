@@ -4,7 +4,12 @@
 # fail if jaild catches fewer of the failures.  A failure is a line the
 # sample annotates "match": true (so fail2ban's <F-NOFAIL> helper lines,
 # which fail2ban-regex also counts as matched, count for neither side).
-# Lines fail2ban catches and jaild does not are listed.
+# Lines fail2ban catches and jaild does not are listed.  The lines in
+# coverage.refused, which can be read as naming two different addresses,
+# are left out of both counts.
+# Then every annotated line of those samples is checked with jaild's
+# filters (filter_runner --fail2ban, in the modes the sample names): a
+# match with another address than fail2ban's annotation fails the test.
 # Exit 0 pass, 1 fail, 77 skip (fail2ban missing).
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$here/../..}"
@@ -12,13 +17,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${F2B_FILTERS:=/etc/fail2ban/filter.d}"
 : "${F2B_SAMPLES:=/usr/lib/python3/dist-packages/fail2ban/tests/files/logs}"
 jailctl=$top_builddir/jailctl/jailctl
+runner=$top_builddir/tests/filters/filter_runner
+refused=$top_srcdir/tests/filters/coverage.refused
 
 if ! command -v fail2ban-regex >/dev/null || [ ! -d "$F2B_SAMPLES" ]; then
 	echo "SKIP: fail2ban-regex or its samples ($F2B_SAMPLES) not installed"
 	exit 77
 fi
-if [ ! -x "$jailctl" ]; then
-	echo "FAIL: $jailctl not built"
+if [ ! -x "$jailctl" ] || [ ! -x "$runner" ]; then
+	echo "FAIL: $jailctl or $runner not built"
 	exit 1
 fi
 
@@ -40,6 +47,7 @@ sendmail-auth sendmail-auth sendmail-auth
 sendmail-reject sendmail-reject sendmail-reject
 sendmail-reject sendmail-reject[mode=aggressive] sendmail-reject[mode=aggressive]
 nginx-http-auth nginx-http-auth nginx-http-auth
+nginx-http-auth nginx-http-auth[mode=aggressive] nginx-http-auth[mode=aggressive]
 nginx-limit-req nginx-limit-req nginx-limit-req
 nginx-bad-request nginx-bad-request nginx-bad-request
 nginx-botsearch nginx-botsearch nginx-botsearch
@@ -55,7 +63,8 @@ printf '%-18s %-34s %8s %8s %6s\n' sample filter fail2ban jaild true
 while read -r sample ours theirs; do
 	log=$F2B_SAMPLES/$sample
 	awk '/^# failJSON:.*"match": *true/ { t = 1; next }
-	    /^#/ || /^$/ { next } t { print; t = 0 }' "$log" | sort -u \
+	    /^#/ || /^$/ { next } t { print; t = 0 }' "$log" | sort -u |
+	    comm -23 - <(sed -n "s/^$sample\t//p" "$refused" | sort -u) \
 	    >"$tmp/true"
 	# fail2ban's matches: the "|  " lines after "Matched line(s):"
 	fail2ban-regex --print-all-matched "$log" \
@@ -83,4 +92,22 @@ while read -r sample ours theirs; do
 		fail=1
 	fi
 done <<<"$rows"
+
+# Wrong addresses on fail2ban's own annotations
+mkdir "$tmp/samples"
+while read -r sample _; do
+	cp "$F2B_SAMPLES/$sample" "$tmp/samples/"
+done <<<"$rows"
+TZ=Europe/Zurich "$runner" --fail2ban "$top_srcdir/filters" "$tmp/samples" \
+    >"$tmp/runner" 2>&1
+wrong=$(grep -c 'expected host' "$tmp/runner")
+echo "fail2ban's annotations: $(grep -c '^ok' "$tmp/runner") agree," \
+    "$(grep -c 'expected a match' "$tmp/runner") missed," \
+    "$(grep -c 'expected no match' "$tmp/runner") more," \
+    "$wrong with another address"
+grep '^not ok' "$tmp/runner" | sed 's/^not ok [0-9]* - /  /'
+if [ "$wrong" -ne 0 ]; then
+	echo "FAIL: $wrong lines matched with another address"
+	fail=1
+fi
 exit $fail
