@@ -87,6 +87,7 @@ while read -r sample ours theirs; do
 	printf '%-18s %-34s %8s %8s %6s\n' "$sample" "$ours" "${nf:-?}" \
 	    "$nj" "$total"
 	comm -23 "$tmp/f2b.lines" "$tmp/jd.lines" | sed 's/^/    only fail2ban: /'
+	comm -13 "$tmp/f2b.lines" "$tmp/jd.lines" | sed 's/^/    only jaild: /'
 	if [ -z "$nf" ] || [ "$nj" -lt "$nf" ]; then
 		echo "FAIL: $ours matches $nj lines of $sample, fail2ban ${nf:-?}"
 		fail=1
