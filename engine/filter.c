@@ -19,14 +19,23 @@
  * Address shapes.  They only find candidate text: addr_parse_host decides
  * whether it is an address.  The lookarounds stop a match from starting or
  * ending inside a longer run of digits ("11.2.3.45"), so a filter cannot
- * take a piece of a number for an address.
+ * take a piece of a number for an address.  An IPv6 address that ends in
+ * dotted IPv4 (::ffff:1.2.3.4) may be followed by ":PORT", as dropbear
+ * writes it; one that ends in hex may not, as that is ambiguous.
  */
 #define FILTER_RE_IP4 "(?<![0-9.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\d|\\.\\d)"
 #define FILTER_RE_IP6                                                          \
 	"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{1,4}::?|::?){1,7}"                     \
-	"(?:(?<=:)(?:\\d{1,3}\\.){3}\\d{1,3}|[0-9a-fA-F]{1,4}|(?<=:):)"        \
-	"(?![0-9a-fA-F:]|\\.\\d)"
-#define FILTER_RE_ADDR "(?:(?<ip4>" FILTER_RE_IP4 ")|(?<ip6>" FILTER_RE_IP6 "))"
+	"(?:(?<=:)(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\d|\\.\\d)"                    \
+	"|(?:[0-9a-fA-F]{1,4}|(?<=:):)(?![0-9a-fA-F:]|\\.\\d))"
+/*
+ * An IPv6 zone id ("fe80::1%eth0") is matched but left out of the ip6
+ * group: the address is the same host whatever interface it came in on.
+ */
+#define FILTER_RE_ZONE "(?:%[0-9A-Za-z_.-]{1,16})?"
+#define FILTER_RE_ADDR                                                         \
+	"(?:(?<ip4>" FILTER_RE_IP4 ")|(?<ip6>" FILTER_RE_IP6                   \
+	")" FILTER_RE_ZONE ")"
 #define FILTER_RE_CIDR "(?<cidr>\\d{1,3})"
 
 #define FILTER_MAXGROUPS 16 /* per kind, per regex */
@@ -173,7 +182,7 @@ filter_expand_tag(const char *p, struct filter_buf *b, int *dns)
 	    {"<HOST>", FILTER_RE_ADDR},
 	    {"<ADDR>", FILTER_RE_ADDR},
 	    {"<IP4>", "(?<ip4>" FILTER_RE_IP4 ")"},
-	    {"<IP6>", "(?<ip6>" FILTER_RE_IP6 ")"},
+	    {"<IP6>", "(?<ip6>" FILTER_RE_IP6 ")" FILTER_RE_ZONE},
 	    {"<CIDR>", FILTER_RE_CIDR},
 	    {"<SUBNET>", FILTER_RE_ADDR "(?:/" FILTER_RE_CIDR ")?"},
 	    {"<SKIPLINES>", FILTER_RE_SKIPLINES},

@@ -314,7 +314,8 @@ filtertest_addresses(struct filtertest *t)
 	for (i = 0; i < t->nslots; i++)
 		if (t->slots[i].used)
 			t->slots[n++] = t->slots[i];
-	qsort(t->slots, n, sizeof *t->slots, filtertest_cmp);
+	if (n > 1) /* slots is NULL when nothing matched: no qsort(NULL) */
+		qsort(t->slots, n, sizeof *t->slots, filtertest_cmp);
 	for (i = 0; i < n; i++) {
 		addr_format(&t->slots[i].addr, buf, sizeof buf);
 		json_array_append_new(

@@ -673,3 +673,39 @@ Test(filter, dateless_line_reuses_recent_date)
 	cr_assert(!res.has_time);
 	filter_unref(f);
 }
+
+/*
+ * <HOST> leaves an IPv6 zone id out of the address, folds IPv4-mapped
+ * IPv6 to IPv4, and takes ":PORT" after a dotted ending (dropbear) but
+ * not after a hex one, which would be ambiguous.
+ */
+Test(filter, host_zone_id_and_mapped_port)
+{
+	struct filter *f = test_one("^from <HOST> port$");
+	struct filter *g = test_one("^from <HOST>:\\d+$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_eq(test_match(f, "from fe80::1%eth0 port", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "fe80::1");
+	cr_assert_eq(
+	    test_match(f, "from 2001:db8::1%enp0s31f6 port", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "2001:db8::1");
+	cr_assert_eq(
+	    test_match(f, "from ::ffff:192.0.2.1 port", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "192.0.2.1");
+	cr_assert_eq(
+	    test_match(f, "from 192.0.2.1%eth0 port", &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	cr_assert_eq(
+	    test_match(g, "from ::ffff:192.0.2.2:60495", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_str_eq(a, "192.0.2.2");
+	cr_assert_eq(test_match(g, "from 2001:db8::1:22", &res, a, sizeof a),
+	    FILTER_NOMATCH);
+	filter_unref(f);
+	filter_unref(g);
+}
