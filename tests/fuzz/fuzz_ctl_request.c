@@ -23,6 +23,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static uv_loop_t fuzz_loop;
 static struct daemon *fuzz_daemon;
+static char fuzz_dir[] = "/tmp/fuzz_ctl.XXXXXX";
+
+/* Remove the temp config at exit (libFuzzer exits without cleanup). */
+static void
+fuzz_cleanup(void)
+{
+	static const char *files[] = {"sock", "log", "jaild.conf",
+	    "filters/fuzz.conf", "jails.d/fuzz.conf", "filters", "jails.d", ""};
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", fuzz_dir, files[i]);
+		remove(path);
+	}
+}
 
 /* Write text to dir/name. */
 static void
@@ -45,13 +61,14 @@ fuzz_write(const char *dir, const char *name, const char *text)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/fuzz_ctl.XXXXXX";
+	char *dir = fuzz_dir;
 	struct daemon_opts opts;
 	struct conf_errors errs = {NULL, 0};
 	char buf[1024], *cause = NULL, sub[600];
 
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(fuzz_cleanup);
 	log_init(1, 0);
 	snprintf(sub, sizeof sub, "%s/filters", dir);
 	mkdir(sub, 0700);
