@@ -978,13 +978,20 @@ saturation_watch_start(struct saturation *s)
 	    s->j->name, SATURATION_WATCH_MS);
 }
 
+/* The owner's store, or NULL. */
+static struct store *
+saturation_store(const struct saturation *s)
+{
+	return s->env.store != NULL ? s->env.store(s->env.arg) : NULL;
+}
+
 /* Write the good senders learned, now and then. */
 static void
 saturation_goodsave_cb(uv_timer_t *h)
 {
 	struct saturation *s = h->data;
 
-	goodsender_save(s->good, s->env.store, time(NULL));
+	goodsender_save(s->good, saturation_store(s), time(NULL));
 }
 
 struct saturation *
@@ -1008,9 +1015,9 @@ saturation_create(
 	s->stats.limit = s->opts.slots;
 	s->caught = addrmap_create(free);
 	s->good = goodsender_create(j->name, s->opts.goodtime);
-	if (goodsender_load(s->good, env->store, time(NULL)) != 0)
+	if (goodsender_load(s->good, saturation_store(s), time(NULL)) != 0)
 		log_warnx("jail %s: good senders: %s", j->name,
-		    store_errmsg(env->store));
+		    store_errmsg(saturation_store(s)));
 	/* Neither timer alone keeps the loop (or a stop) waiting. */
 	uv_timer_init(loop, &s->watch);
 	s->watch.data = s;
@@ -1050,7 +1057,7 @@ saturation_free(struct saturation *s)
 		uv_cancel((uv_req_t *)&job->req);
 	}
 	s->jobs = s->look = NULL;
-	goodsender_save(s->good, s->env.store, time(NULL));
+	goodsender_save(s->good, saturation_store(s), time(NULL));
 	uv_timer_stop(&s->watch);
 	uv_timer_stop(&s->goodsave);
 	s->nclosing = 2;
