@@ -140,8 +140,9 @@ const struct conf_table_entry conf_table[] = {
         "ignoreip address or a good sender (0: never)."},
     {"saturation.prefixhosts_full", CONF_TABLE_INT, J, 0, 1000000, "1",
         "saturation.prefixhosts while the service refuses connections and "
-        "idle holders hold saturation.pressure_high % of its slots or more "
-        "(0, or not below prefixhosts: the same)."},
+        "the hosts caught holding its slots since the episode began number "
+        "saturation.pressure % of its slots or more (0, or not below "
+        "prefixhosts: the same)."},
     {"saturation.goodtime", CONF_TABLE_DURATION, J, 1, 100 * YEAR, "30d",
         "How long a good sender (a goodregex match) is remembered."},
     {"subnet.threshold", CONF_TABLE_INT, J, 0, 1000000, "0",

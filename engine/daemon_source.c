@@ -78,11 +78,18 @@ daemon_source_sat_ban(void *arg, struct jail *j, const struct addr *a,
 	return -1;
 }
 
+static struct store *
+daemon_source_sat_store(void *arg)
+{
+	return ((struct daemon *)arg)->store;
+}
+
 /* Give each jail with a saturation.filter its response, if it has none. */
 static void
 daemon_source_saturation_start(struct daemon *d)
 {
-	struct saturation_env env = {daemon_source_sat_ban, d, d->store};
+	struct saturation_env env = {
+	    daemon_source_sat_ban, daemon_source_sat_store, d};
 	size_t i;
 
 	for (i = 0; i < d->njails; i++) {

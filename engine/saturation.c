@@ -44,6 +44,7 @@ struct saturation {
 	struct saturation_job *look; /* the look running, or NULL */
 	int again; /* a look was asked for while one ran */
 	time_t again_now;
+	time_t episode_start; /* first line of the current episode */
 	time_t episode_last; /* last line of the current episode, or 0 */
 	time_t episode_until; /* notify with no holders after this */
 	time_t refusing_until; /* the service refuses until about then */
@@ -735,19 +736,22 @@ saturation_ban_one(struct saturation *s, const struct addr *a, int failures)
  * Ban every holder not spared, its prefix instead when the evidence is
  * there, then free the slots they hold.  Returns how many were banned.
  */
+static unsigned saturation_need(const struct saturation *s, time_t now);
+
 static size_t
-saturation_ban(struct saturation *s, const struct saturation_verdict *v,
-    time_t now, unsigned need)
+saturation_ban(
+    struct saturation *s, const struct saturation_verdict *v, time_t now)
 {
 	struct jail *j = s->j;
 	struct addr *addrs = xcalloc(2 * v->nholders + 1, sizeof *addrs);
 	struct addr p;
 	char text[ADDR_STRLEN];
 	size_t i, n = 0;
-	unsigned hosts;
+	unsigned hosts, need;
 
 	for (i = 0; i < v->nholders; i++)
 		saturation_caught(s, &v->holders[i].addr, now);
+	need = saturation_need(s, now);
 	for (i = 0; i < v->nholders; i++) {
 		const struct saturation_holder *h = &v->holders[i];
 
@@ -777,29 +781,42 @@ saturation_ban(struct saturation *s, const struct saturation_verdict *v,
 	return n;
 }
 
+/* Count the hosts caught since c->since (c->p unused). */
+static int
+saturation_since_one(const struct addr *key, void *value, void *arg)
+{
+	struct saturation_count *c = arg;
+	const time_t *when = value;
+
+	(void)key;
+	if (*when >= c->since)
+		c->n++;
+	return 0;
+}
+
 /*
  * The hosts of one prefix that must be caught to ban it: prefixhosts, or
  * prefixhosts_full (if fewer) while the service refuses connections and
- * idle holders hold pressure_high % of its slots or more.  Then every
- * slot but a few is held by a source that sends nothing, and a prefix
- * that held one of them and never sent mail would be back at once when
- * the service reopens (a second saturation).
+ * the hosts caught holding slots since its episode began number
+ * saturation.pressure % of its slots or more.  Then the refusal is the
+ * work of sources that send nothing, and a prefix that held one of those
+ * slots and never sent mail would be back at once when the service
+ * reopens (a second saturation).
+ * Call it after the look's holders are counted as caught.
  */
 static unsigned
-saturation_need(
-    const struct saturation *s, const struct saturation_verdict *v, time_t now)
+saturation_need(const struct saturation *s, time_t now)
 {
 	const struct saturation_opts *o = &s->opts;
-	uint64_t idle = 0;
-	size_t i;
+	struct saturation_count c = {NULL, s->episode_start, 0};
 
 	if (o->prefixhosts == 0 || o->prefixhosts_full == 0 ||
 	    o->prefixhosts_full >= o->prefixhosts || now >= s->refusing_until ||
 	    o->slots == 0)
 		return o->prefixhosts;
-	for (i = 0; i < v->nholders; i++)
-		idle += v->holders[i].conns;
-	if (idle * 100 < (uint64_t)o->slots * o->pressure_high)
+	addrmap_foreach(s->caught, saturation_since_one, &c);
+	if (o->pressure == 0 ||
+	    (uint64_t)c.n * 100 < (uint64_t)o->slots * o->pressure)
 		return o->prefixhosts;
 	return o->prefixhosts_full;
 }
@@ -879,8 +896,7 @@ saturation_act(struct saturation *s, const struct saturation_job *job)
 			fresh += saturation_would(s->j, &v.holders[i]);
 	}
 	if (o.mode == SATURATION_BAN && v.nholders > 0) {
-		banned =
-		    saturation_ban(s, &v, now, saturation_need(s, &v, now));
+		banned = saturation_ban(s, &v, now);
 		if (now >= s->refusing_until)
 			s->stats.watch_banned += banned; /* before a refusal */
 	}
@@ -978,13 +994,20 @@ saturation_watch_start(struct saturation *s)
 	    s->j->name, SATURATION_WATCH_MS);
 }
 
+/* The owner's store, or NULL. */
+static struct store *
+saturation_store(const struct saturation *s)
+{
+	return s->env.store != NULL ? s->env.store(s->env.arg) : NULL;
+}
+
 /* Write the good senders learned, now and then. */
 static void
 saturation_goodsave_cb(uv_timer_t *h)
 {
 	struct saturation *s = h->data;
 
-	goodsender_save(s->good, s->env.store, time(NULL));
+	goodsender_save(s->good, saturation_store(s), time(NULL));
 }
 
 struct saturation *
@@ -1008,9 +1031,9 @@ saturation_create(
 	s->stats.limit = s->opts.slots;
 	s->caught = addrmap_create(free);
 	s->good = goodsender_create(j->name, s->opts.goodtime);
-	if (goodsender_load(s->good, env->store, time(NULL)) != 0)
+	if (goodsender_load(s->good, saturation_store(s), time(NULL)) != 0)
 		log_warnx("jail %s: good senders: %s", j->name,
-		    store_errmsg(env->store));
+		    store_errmsg(saturation_store(s)));
 	/* Neither timer alone keeps the loop (or a stop) waiting. */
 	uv_timer_init(loop, &s->watch);
 	s->watch.data = s;
@@ -1050,7 +1073,7 @@ saturation_free(struct saturation *s)
 		uv_cancel((uv_req_t *)&job->req);
 	}
 	s->jobs = s->look = NULL;
-	goodsender_save(s->good, s->env.store, time(NULL));
+	goodsender_save(s->good, saturation_store(s), time(NULL));
 	uv_timer_stop(&s->watch);
 	uv_timer_stop(&s->goodsave);
 	s->nclosing = 2;
@@ -1070,6 +1093,7 @@ saturation_signal(
 	if (s->episode_last == 0 ||
 	    now - s->episode_last > SATURATION_EPISODE_GAP) {
 		j->stats.sat_episodes++;
+		s->episode_start = now;
 		s->notified = 0;
 		log_info("jail %s: saturation episode %llu begins", j->name,
 		    (unsigned long long)j->stats.sat_episodes);

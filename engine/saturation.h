@@ -109,13 +109,14 @@ int saturation_check(const struct jail_conf *jc, struct conf_errors *errs);
 /*
  * What the saturation response needs from its owner: a way to ban (a
  * host or a prefix, reason "saturation", through the jail's actions;
- * returns 0 or -1) and the store that keeps the good senders.
+ * returns 0 or -1) and the store that keeps the good senders (asked each
+ * time, as the owner may reopen it; NULL: none).
  */
 struct saturation_env {
 	int (*ban)(void *arg, struct jail *j, const struct addr *a,
 	    int failures, const char *matches);
+	struct store *(*store)(void *arg);
 	void *arg;
-	struct store *store;
 };
 
 /* Counters of one response, since it was made (start or reload). */

@@ -751,7 +751,7 @@ test_sat_watch(const char *const *kv, size_t nkv, const char *line, size_t want,
 {
 	struct sockaddr_in l = {
 	    .sin_family = AF_INET, .sin_port = htons(TEST_SAT_PORT)};
-	struct saturation_env env = {test_sat_ban_cb, bans, NULL};
+	struct saturation_env env = {test_sat_ban_cb, NULL, bans};
 	struct test_sat_fx f;
 	struct config_var *vars;
 	struct addr good;
