@@ -58,7 +58,10 @@ reload_n() {
 # ASan's quarantine holds freed memory: there LeakSanitizer, at exit,
 # checks that reloads free what they replace, and RSS is not bounded.
 bound=2048
-ldd "$JAILD" 2>/dev/null | grep -q libasan && bound=10000000
+if ldd "$JAILD" 2>/dev/null | grep -q libasan; then
+	bound=10000000
+	N=${RELOADS:-200} # LeakSanitizer needs no more, ASan is slow
+fi
 
 reload_n 50 # warm-up: caches, arenas, the allocator's high-water marks
 base=$(rss)
