@@ -23,7 +23,8 @@ const struct conf_table_entry conf_table[] = {
     {"socket", CONF_TABLE_STRING, D, 0, 0, "/run/jaild/jaild.sock",
         "Path of the control socket jailctl connects to."},
     {"dbfile", CONF_TABLE_STRING, D, 0, 0, "/var/lib/jaild/jaild.db",
-        "SQLite database holding every ban, so bans survive restarts."},
+        "SQLite database holding every ban, so bans survive restarts; "
+        "put back if deleted or replaced while jaild runs (jaild(8))."},
     {"dbpurgeage", CONF_TABLE_DURATION, D, 0, 100 * YEAR, "30d",
         "Expired bans older than this are deleted from the database."},
     {"ctl_group", CONF_TABLE_STRING, D, 0, 0, NULL,

@@ -837,14 +837,16 @@ store_reopen(struct store *s, int *copied, char **cause)
 		if (rename(tmp, s->path) == 0)
 			*copied = 1;
 		else
-			log_warn("store: rename %s", tmp);
-	} else {
-		log_warnx("store: cannot copy the open database: %s", why);
-		free(why);
+			xasprintf(&why, "rename %s: %s", tmp, strerror(errno));
 	}
 	free(tmp);
-	if ((n = store_open(s->path, cause)) == NULL)
+	if ((n = store_open(s->path, cause)) == NULL) {
+		free(why); /* tried again at the next check: say it once */
 		return NULL;
+	}
+	if (!*copied)
+		log_warnx("store: cannot copy the open database: %s", why);
+	free(why);
 	/* Its WAL is unlinked: close without a checkpoint into nothing. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	store_close(s);

@@ -145,10 +145,13 @@ e2e_wait 10 "the directory moved aside" '[ -f "$DB" ]' ||
 	e2e_fail "directory: jaild did not put the database back"
 sf_check "directory"
 
-# 5. A restart: nothing is read again, nothing lost.
+# 5. A restart: nothing is read again (the positions were kept), nothing
+# lost.
 e2e_stop_jaild
 sf_start
 sf_check "restart"
+[ "$(jcj status mail | jq .lines)" = 0 ] ||
+	e2e_fail "restart: $(jcj status mail | jq .lines) lines read again"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM bans")" = 90 ] ||
 	e2e_fail "restart: the store holds other bans than the 90"
 
@@ -167,4 +170,6 @@ ls -d "$DB".notafile-* >/dev/null 2>&1 ||
 
 [ "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok ] ||
 	e2e_fail "integrity_check failed"
+e2e_stop_jaild
+grep -q "Sanitizer" "$T/jaild.log" && e2e_fail "a sanitizer reported an error"
 e2e_done
