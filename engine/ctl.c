@@ -7,10 +7,14 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_BSD_UNISTD_H
+#include <bsd/unistd.h> /* getpeereid, where libbsd provides it */
+#endif
 
 #include <jansson.h>
 #include <uv.h>
@@ -227,15 +231,17 @@ fail:
 	return -1;
 }
 
-/* Tell whether the peer belongs to group, by primary or other groups. */
+#ifdef HAVE_SO_PEERCRED
+/* Whether the peer on fd (uid, gid) is a member of group; -1: no group. */
 static int
-ctl_peer_in_group(int fd, gid_t gid, gid_t group)
+ctl_peer_in_group(int fd, uid_t uid, gid_t gid, gid_t group)
 {
 	gid_t small[64], *groups = small;
 	socklen_t len = sizeof small;
 	size_t i, n;
 	int found = 0;
 
+	(void)uid;
 	if (group == (gid_t)-1)
 		return 0;
 	if (gid == group)
@@ -258,25 +264,68 @@ ctl_peer_in_group(int fd, gid_t gid, gid_t group)
 		free(groups);
 	return found;
 }
+#else
+/*
+ * Whether the peer (uid, gid) is a member of group; -1: no group.  Without
+ * SO_PEERGROUPS the group database says which groups the uid has.
+ */
+static int
+ctl_peer_in_group(int fd, uid_t uid, gid_t gid, gid_t group)
+{
+	gid_t groups[256];
+	struct passwd *pw;
+	int i, n = 256;
 
-/* Fill c->peer from SO_PEERCRED. */
+	(void)fd;
+	if (group == (gid_t)-1)
+		return 0;
+	if (gid == group)
+		return 1;
+	if ((pw = getpwuid(uid)) == NULL)
+		return 0;
+	if (getgrouplist(pw->pw_name, gid, groups, &n) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == group)
+			return 1;
+	return 0;
+}
+#endif
+
+/* Read the uid, gid and (where the system tells) pid of fd's peer. */
+static int
+ctl_client_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
+{
+#ifdef HAVE_SO_PEERCRED
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+		return -1;
+	*uid = uc.uid;
+	*gid = uc.gid;
+	*pid = uc.pid;
+	return 0;
+#else
+	*pid = -1; /* getpeereid gives none: logs show pid -1 */
+	return getpeereid(fd, uid, gid);
+#endif
+}
+
+/* Fill c->peer from the socket's peer credentials. */
 static int
 ctl_client_peer(struct ctl_client *c)
 {
-	struct ucred uc;
-	socklen_t len = sizeof uc;
 	uv_os_fd_t fd;
 
 	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
 		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+	if (ctl_client_cred(fd, &c->peer.uid, &c->peer.gid, &c->peer.pid) != 0)
 		return -1;
-	c->peer.uid = uc.uid;
-	c->peer.gid = uc.gid;
-	c->peer.pid = uc.pid;
 	/* The socket's group reads; only root and the admin group change. */
 	c->peer.privileged =
-	    uc.uid == 0 || ctl_peer_in_group(fd, uc.gid, c->ctl->admin);
+	    c->peer.uid == 0 ||
+	    ctl_peer_in_group(fd, c->peer.uid, c->peer.gid, c->ctl->admin);
 	return 0;
 }
 

@@ -892,10 +892,19 @@ Test(ctl_peer, admin_group_members_are_privileged)
 	code = test_call_as(TEST_GROUP + 1, NULL, 0, secret);
 	cr_assert_str_eq(code, "privileged");
 	free(code);
-	/* Only a supplementary group: SO_PEERGROUPS must find it. */
+#ifdef HAVE_SO_PEERCRED
+	/*
+	 * Only a supplementary group: SO_PEERGROUPS must find it.  Without
+	 * it (getpeereid) membership comes from the group database, which
+	 * has no such group; tests/e2e/hostile_client.sh checks that path
+	 * with real users.
+	 */
 	code = test_call_as(TEST_NOBODY, g, 2, secret);
 	cr_assert_str_eq(code, "privileged");
 	free(code);
+#else
+	(void)g;
+#endif
 	code = test_call_as(TEST_GROUP, NULL, 0, secret);
 	cr_assert_str_eq(code, "permission");
 	free(code);
