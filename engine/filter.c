@@ -62,6 +62,7 @@ struct filter {
 	struct filter_re *ign;
 	size_t nign;
 	int prefilter; /* every failregex has a literal */
+	int noprefilter; /* turned off: every line goes to the regexes */
 	pcre2_match_data *md;
 	char *scratch; /* the line with its date cut out */
 	size_t scratchsize;
@@ -460,14 +461,14 @@ filter_mark(struct filter *f, const struct filter_re *re, size_t base)
 }
 
 /* Mark which failregexes can match line, by their literals. */
-static uint64_t
+uint64_t
 filter_prefilter(const struct filter *f, const char *line, size_t len)
 {
 	uint64_t mask = 0;
 	size_t i;
 
-	if (!f->prefilter)
-		return ~(uint64_t)0;
+	if (!filter_prefilterable(f))
+		return FILTER_MASK_ALL;
 	if (f->pref != NULL && f->pref->lit.s != NULL &&
 	    filter_lit_find(&f->pref->lit, line, len) == NULL)
 		return 0;
@@ -613,18 +614,63 @@ enum filter_verdict
 filter_match(struct filter *f, const char *line, size_t len, time_t now,
     struct filter_result *res)
 {
+	uint64_t mask = FILTER_MASK_ALL;
+
+	if (f->maxlines == 1)
+		mask = filter_prefilter(f, line, len);
+	return filter_match_mask(f, line, len, now, mask, res);
+}
+
+/* Match one line whose literals were looked for already (mask). */
+enum filter_verdict
+filter_match_mask(struct filter *f, const char *line, size_t len, time_t now,
+    uint64_t mask, struct filter_result *res)
+{
 	const char *s;
 	size_t slen;
-	uint64_t mask;
 
+	if (mask == 0 && f->maxlines == 1 && filter_prefilterable(f)) {
+		/* most lines end here: keep it cheaper than the memset */
+		res->verdict = FILTER_NOMATCH;
+		res->has_addr = res->has_time = 0;
+		res->regex = -1;
+		return FILTER_NOMATCH;
+	}
 	memset(res, 0, sizeof *res);
 	res->regex = -1;
 	if (f->maxlines > 1)
 		return filter_match_lines(f, line, len, now, res);
-	if ((mask = filter_prefilter(f, line, len)) == 0)
-		return FILTER_NOMATCH;
 	s = filter_cut_date(f, line, len, now, res, &slen);
 	return filter_match_text(f, s, slen, mask, now, res);
+}
+
+/* Tell whether a line without any of f's literals can be skipped. */
+int
+filter_prefilterable(const struct filter *f)
+{
+	return f->prefilter && !f->noprefilter;
+}
+
+/* Turn the literal prefilter off (on = 0) or back on. */
+void
+filter_prefilter_set(struct filter *f, int on)
+{
+	f->noprefilter = !on;
+}
+
+/* The literal the prefregex requires, or NULL. */
+const struct filter_lit *
+filter_pref_lit(const struct filter *f)
+{
+	return f->pref != NULL && f->pref->lit.s != NULL ? &f->pref->lit : NULL;
+}
+
+/* The literal failregex i requires, or NULL. */
+const struct filter_lit *
+filter_regex_lit(const struct filter *f, size_t i)
+{
+	return i < f->nfail && f->fail[i].lit.s != NULL ? &f->fail[i].lit
+	                                                : NULL;
 }
 
 const char *

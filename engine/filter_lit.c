@@ -79,6 +79,23 @@ filter_lit_skip_quant(const char *p, int *opt)
 	return p;
 }
 
+/*
+ * Tell whether p starts an option setting such as "(?i)" that holds to
+ * the end of the enclosing group.  At the top level it changes the rest
+ * of the pattern (case, spaces); inside a group it ends with the group,
+ * which is skipped anyway, and "(?i:...)" is a group of its own.
+ */
+static int
+filter_lit_option(const char *p)
+{
+	if (p[0] != '(' || p[1] != '?')
+		return 0;
+	p += 2;
+	p +=
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ^-");
+	return *p == ')';
+}
+
 /* A run of literal bytes being collected. */
 struct filter_lit_run {
 	char *s;
@@ -99,8 +116,8 @@ filter_lit_flush(struct filter_lit_run *cur, struct filter_lit_run *best)
 /*
  * Find the longest literal that every match of the PCRE2 pattern p must
  * contain: a run of plain characters at the top level of the pattern.
- * Anything unusual (top-level '|', option settings, \Q) gives up: no
- * literal only costs speed, a wrong one would lose matches.
+ * Anything unusual (top-level '|' or option setting, \Q, verbs) gives
+ * up: no literal only costs speed, a wrong one would lose matches.
  */
 static int
 filter_lit_longest(const char *p, struct filter_lit_run *best)
@@ -112,13 +129,12 @@ filter_lit_longest(const char *p, struct filter_lit_run *best)
 
 	cur.s = xmalloc(strlen(p) + 1);
 	cur.len = 0;
-	if (strstr(p, "(?i") != NULL || strstr(p, "(?x") != NULL ||
-	    strstr(p, "(?-") != NULL || strstr(p, "(?^") != NULL ||
-	    strstr(p, "\\Q") != NULL)
+	/* \Q quotes and (*ACCEPT) and other verbs: not worth the risk */
+	if (strstr(p, "\\Q") != NULL || strstr(p, "(*") != NULL)
 		goto none;
 	while (*p != '\0') {
 		lit = 0;
-		if (*p == '|')
+		if (*p == '|' || filter_lit_option(p))
 			goto none;
 		if (*p == '(')
 			q = filter_lit_skip_group(p);
@@ -153,7 +169,7 @@ none:
 }
 
 /* Guess how rare byte c is in log text: higher is rarer. */
-static int
+int
 filter_lit_rarity(unsigned char c)
 {
 	static const char order[] = "etaoinsrhldcumfpgwybvkxjqz";

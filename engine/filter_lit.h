@@ -24,4 +24,7 @@ void filter_lit_clear(struct filter_lit *l);
 const char *filter_lit_find(
     const struct filter_lit *l, const char *s, size_t len);
 
+/* Guess how rare byte c is in log text: higher is rarer. */
+int filter_lit_rarity(unsigned char c);
+
 #endif

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "config.h"
 #include "filter.h"
+#include "filter_set.h"
 #include "filtertest.h"
 
 #define TEST_NOW ((time_t)1795996800) /* 2026-11-30T00:00:00Z */
@@ -299,14 +300,91 @@ Test(filter, literal_prefilter)
 	struct filter_result res;
 	char a[ADDR_STRLEN];
 
-	cr_assert_str_eq(filter_regex_literal(f, 0),
+	cr_assert_str_eq(filter_regex_lit(f, 0)->s,
 	    " did not issue MAIL/EXPN/VRFY/ETRN during connection to ");
-	cr_assert_null(filter_regex_literal(g, 0));
+	cr_assert_null(filter_regex_lit(g, 0));
 	cr_assert_eq(
 	    test_match(g, "b 1.2.3.4", &res, a, sizeof a), FILTER_MATCH);
 	cr_assert_str_eq(a, "1.2.3.4");
 	filter_unref(f);
 	filter_unref(g);
+}
+
+/* An option set inside a group ends with it; at the top level it does not. */
+Test(filter, literal_scoped_options)
+{
+	struct filter *f =
+	    test_one("^<HOST>: (?:(?i)expn|vrfy) \\[rejected\\]$");
+	struct filter *g = test_one("^(?i)<HOST> sent EXPN$");
+	struct filter *h = test_one("^<HOST> (?:x(*ACCEPT))?sent EXPN$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_str_eq(filter_regex_lit(f, 0)->s, " [rejected]");
+	cr_assert_eq(
+	    test_match(f, "1.2.3.4: EXPN [rejected]", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_null(filter_regex_lit(g, 0));
+	cr_assert_eq(test_match(g, "1.2.3.4 SENT expn", &res, a, sizeof a),
+	    FILTER_MATCH);
+	/* (*ACCEPT) ends the match early: " sent EXPN" is not required */
+	cr_assert_null(filter_regex_lit(h, 0));
+	cr_assert_eq(
+	    test_match(h, "1.2.3.4 x", &res, a, sizeof a), FILTER_MATCH);
+	filter_unref(f);
+	filter_unref(g);
+	filter_unref(h);
+}
+
+/* One shared pass gives every filter the mask its own search gives. */
+Test(filter, filter_set_masks_agree)
+{
+	const char *fa[] = {
+	    "^<HOST> sent EXPN$", "^bad user \\w+ from <HOST>$", NULL};
+	const char *fb[] = {"^ok from <HOST>$", "^(?:a|b) <HOST>$", NULL};
+	const char *fc[] = {"^user \\w+ from <HOST>$", NULL};
+	const char *lines[] = {"1.2.3.4 sent EXPN", "bad user x from 1.2.3.4",
+	    "noise sent EXPN from 5.6.7.8", "a 1.2.3.4", "ok from 9.9.9.9",
+	    "sshd: user bob from 1.2.3.4", "user bob from 1.2.3.4", "", "se",
+	    "nt EXPN", NULL};
+	struct filter *f[4];
+	struct filter_result r1, r2;
+	struct filter_set *fs = filter_set_create();
+	char *cause = NULL;
+	size_t i, k;
+
+	f[0] = test_filter(NULL, fa, NULL, &cause);
+	f[1] = test_filter(NULL, fb, NULL, &cause);
+	f[2] =
+	    test_filter("^sshd: <F-CONTENT>.+</F-CONTENT>$", fc, NULL, &cause);
+	f[3] = NULL;
+	cr_assert(filter_prefilterable(f[0]));
+	cr_assert(!filter_prefilterable(f[1]));
+	for (k = 0; k < 4; k++)
+		cr_assert_eq(filter_set_add(fs, f[k]), k);
+	for (i = 0; lines[i] != NULL; i++) {
+		filter_set_scan(fs, lines[i], strlen(lines[i]));
+		for (k = 0; k < 3; k++) {
+			cr_assert_eq(filter_set_mask(fs, k),
+			    filter_prefilter(f[k], lines[i], strlen(lines[i])),
+			    "line %zu filter %zu", i, k);
+			cr_assert_eq(
+			    filter_match_mask(f[k], lines[i], strlen(lines[i]),
+			        TEST_NOW, filter_set_mask(fs, k), &r1),
+			    filter_match(f[k], lines[i], strlen(lines[i]),
+			        TEST_NOW, &r2));
+		}
+		cr_assert_eq(filter_set_mask(fs, 3), 0);
+	}
+	filter_set_scan(fs, "1.2.3.4 sent EXPN", 17);
+	cr_assert_eq(filter_set_mask(fs, 0), 1);
+	filter_set_scan(fs, "sshd: user bob from 1.2.3.4", 27);
+	cr_assert_eq(filter_set_mask(fs, 2), 1);
+	filter_set_scan(fs, "user bob from 1.2.3.4", 21);
+	cr_assert_eq(filter_set_mask(fs, 2), 0, "the prefregex's literal");
+	filter_set_free(fs);
+	for (k = 0; k < 3; k++)
+		filter_unref(f[k]);
 }
 
 Test(filter, subnet_and_python_syntax)
