@@ -268,7 +268,7 @@ filter_create(const struct filter_conf *fc, char **cause)
 	/* a buffer's match may hold its literal on an earlier line */
 	f->prefilter = f->nfail <= 64 && f->maxlines == 1;
 	for (i = 0; i < f->nfail; i++) {
-		if (f->fail[i].lit.s == NULL)
+		if (f->fail[i].lit.p[0].s == NULL)
 			f->prefilter = 0;
 		if (f->fail[i].ngroups[FILTER_KIND_MLFID] > 0)
 			f->has_mlfid = 1;
@@ -469,11 +469,11 @@ filter_prefilter(const struct filter *f, const char *line, size_t len)
 
 	if (!filter_prefilterable(f))
 		return FILTER_MASK_ALL;
-	if (f->pref != NULL && f->pref->lit.s != NULL &&
-	    filter_lit_find(&f->pref->lit, line, len) == NULL)
+	if (f->pref != NULL && f->pref->lit.p[0].s != NULL &&
+	    !filter_lit_find(&f->pref->lit, line, len))
 		return 0;
 	for (i = 0; i < f->nfail; i++)
-		if (filter_lit_find(&f->fail[i].lit, line, len) != NULL)
+		if (filter_lit_find(&f->fail[i].lit, line, len))
 			mask |= (uint64_t)1 << i;
 	return mask;
 }
@@ -662,15 +662,16 @@ filter_prefilter_set(struct filter *f, int on)
 const struct filter_lit *
 filter_pref_lit(const struct filter *f)
 {
-	return f->pref != NULL && f->pref->lit.s != NULL ? &f->pref->lit : NULL;
+	return f->pref != NULL && f->pref->lit.p[0].s != NULL ? &f->pref->lit
+	                                                      : NULL;
 }
 
 /* The literal failregex i requires, or NULL. */
 const struct filter_lit *
 filter_regex_lit(const struct filter *f, size_t i)
 {
-	return i < f->nfail && f->fail[i].lit.s != NULL ? &f->fail[i].lit
-	                                                : NULL;
+	return i < f->nfail && f->fail[i].lit.p[0].s != NULL ? &f->fail[i].lit
+	                                                     : NULL;
 }
 
 const char *
@@ -695,20 +696,4 @@ const char *
 filter_datepattern(const struct filter *f)
 {
 	return f->datepattern;
-}
-
-/* The literal failregex i requires, or NULL; for tests and reports. */
-const char *
-filter_regex_literal(const struct filter *f, size_t i)
-{
-	return i < f->nfail ? f->fail[i].lit.s : NULL;
-}
-
-/* Find failregex i's literal in buf[0..len), or NULL (none, or no literal). */
-const char *
-filter_regex_find(const struct filter *f, size_t i, const char *buf, size_t len)
-{
-	if (i >= f->nfail || f->fail[i].lit.s == NULL)
-		return NULL;
-	return filter_lit_find(&f->fail[i].lit, buf, len);
 }

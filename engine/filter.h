@@ -76,10 +76,5 @@ const char *filter_name(const struct filter *);
 size_t filter_nregex(const struct filter *);
 const char *filter_regex_source(const struct filter *, size_t i);
 const char *filter_datepattern(const struct filter *);
-/* The literal failregex i requires (its prefilter), or NULL if none. */
-const char *filter_regex_literal(const struct filter *, size_t i);
-/* Find that literal in buf[0..len) (fast); NULL if absent or none. */
-const char *filter_regex_find(
-    const struct filter *, size_t i, const char *buf, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* The literal prefilter: a string every match of a regex must contain. */
+/* The literal prefilter: strings every match of a regex must contain. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,46 +96,52 @@ filter_lit_option(const char *p)
 	return *p == ')';
 }
 
-/* A run of literal bytes being collected. */
-struct filter_lit_run {
-	char *s;
+/* The runs of literal bytes of a pattern, in order. */
+struct filter_lit_runs {
+	char *buf; /* every run, back to back */
 	size_t len;
+	size_t start[2], n[2]; /* the two longest runs so far */
+	size_t cur; /* where the current run starts in buf */
 };
 
-/* Keep the longer of the current run and the best one. */
+/* End the current run; keep it if it is one of the two longest. */
 static void
-filter_lit_flush(struct filter_lit_run *cur, struct filter_lit_run *best)
+filter_lit_flush(struct filter_lit_runs *r)
 {
-	if (cur->len > best->len) {
-		memcpy(best->s, cur->s, cur->len);
-		best->len = cur->len;
+	size_t n = r->len - r->cur;
+
+	if (n > r->n[0]) {
+		r->start[1] = r->start[0];
+		r->n[1] = r->n[0];
+		r->start[0] = r->cur;
+		r->n[0] = n;
+	} else if (n > r->n[1]) {
+		r->start[1] = r->cur;
+		r->n[1] = n;
 	}
-	cur->len = 0;
+	r->cur = r->len;
 }
 
 /*
- * Find the longest literal that every match of the PCRE2 pattern p must
- * contain: a run of plain characters at the top level of the pattern.
- * Anything unusual (top-level '|' or option setting, \Q, verbs) gives
- * up: no literal only costs speed, a wrong one would lose matches.
+ * Collect the runs of plain characters at the top level of the PCRE2
+ * pattern p: every match contains each of them, in order, apart.
+ * Anything unusual (top-level '|' or option setting, \Q, verbs such as
+ * (*ACCEPT)) gives up: no literal only costs speed, a wrong one would
+ * lose matches.
  */
 static int
-filter_lit_longest(const char *p, struct filter_lit_run *best)
+filter_lit_runs(const char *p, struct filter_lit_runs *r)
 {
-	struct filter_lit_run cur;
 	const char *q;
 	int opt, lit;
-	char c;
+	char c = 0;
 
-	cur.s = xmalloc(strlen(p) + 1);
-	cur.len = 0;
-	/* \Q quotes and (*ACCEPT) and other verbs: not worth the risk */
 	if (strstr(p, "\\Q") != NULL || strstr(p, "(*") != NULL)
-		goto none;
+		return -1;
 	while (*p != '\0') {
 		lit = 0;
 		if (*p == '|' || filter_lit_option(p))
-			goto none;
+			return -1;
 		if (*p == '(')
 			q = filter_lit_skip_group(p);
 		else if (*p == '[')
@@ -143,7 +149,7 @@ filter_lit_longest(const char *p, struct filter_lit_run *best)
 		else if (*p == '\\') {
 			c = p[1];
 			if (c == '\0' || strchr("cxopPgkNE", c) != NULL)
-				goto none;
+				return -1;
 			lit = !isalnum((unsigned char)c);
 			q = p + 2;
 		} else {
@@ -152,20 +158,19 @@ filter_lit_longest(const char *p, struct filter_lit_run *best)
 			q = p + 1;
 		}
 		if (q == NULL)
-			goto none;
+			return -1;
+		/* a '{' that is no quantifier here may be one elsewhere */
+		if (*q == '{')
+			lit = 0;
 		q = filter_lit_skip_quant(q, &opt);
 		if (lit && q == p + (*p == '\\' ? 2 : 1))
-			cur.s[cur.len++] = c;
+			r->buf[r->len++] = c;
 		else
-			filter_lit_flush(&cur, best);
+			filter_lit_flush(r);
 		p = q;
 	}
-	filter_lit_flush(&cur, best);
-	free(cur.s);
+	filter_lit_flush(r);
 	return 0;
-none:
-	free(cur.s);
-	return -1;
 }
 
 /* Guess how rare byte c is in log text: higher is rarer. */
@@ -182,12 +187,14 @@ filter_lit_rarity(unsigned char c)
 	return isalnum(c) ? 1 : 20; /* punctuation: in between */
 }
 
-/* Pick the rarest byte of the literal for memchr. */
+/* Copy a piece and pick its rarest byte for memchr. */
 static void
-filter_lit_rare(struct filter_lit *l)
+filter_lit_piece(struct filter_lit_piece *l, const char *s, size_t len)
 {
 	size_t i;
 
+	l->s = xstrndup(s, len);
+	l->len = len;
 	l->rare = 0;
 	for (i = 1; i < l->len; i++)
 		if (filter_lit_rarity((unsigned char)l->s[i]) >
@@ -196,12 +203,13 @@ filter_lit_rare(struct filter_lit *l)
 }
 
 /*
- * Find l's literal in s[0..len): memchr for its rarest byte, then
- * compare.  Several times faster than memmem on log text, where the
- * literal's first bytes (often a space) are everywhere.
+ * Find piece l in s[0..len): memchr for its rarest byte, then compare.
+ * Several times faster than memmem on log text, where the piece's first
+ * bytes (often a space) are everywhere.
  */
-const char *
-filter_lit_find(const struct filter_lit *l, const char *s, size_t len)
+static const char *
+filter_lit_find_piece(
+    const struct filter_lit_piece *l, const char *s, size_t len)
 {
 	const char *p, *end, *q;
 	unsigned char c;
@@ -219,29 +227,50 @@ filter_lit_find(const struct filter_lit *l, const char *s, size_t len)
 	return NULL;
 }
 
-/* Find the literal every match of PCRE2 pattern p contains. */
+/* Tell whether either piece of l is in s[0..len). */
+int
+filter_lit_find(const struct filter_lit *l, const char *s, size_t len)
+{
+	return filter_lit_find_piece(&l->p[0], s, len) != NULL ||
+	       filter_lit_find_piece(&l->p[1], s, len) != NULL;
+}
+
+/*
+ * Choose two pieces every match of PCRE2 pattern p contains apart from
+ * each other: the two longest runs, or the two halves of the longest,
+ * whichever makes the shorter piece longer.
+ */
 int
 filter_lit_extract(const char *p, struct filter_lit *l)
 {
-	struct filter_lit_run best;
+	struct filter_lit_runs r;
+	size_t h;
 
 	memset(l, 0, sizeof *l);
-	best.s = xmalloc(strlen(p) + 1);
-	best.len = 0;
-	if (filter_lit_longest(p, &best) != 0 || best.len < FILTER_LIT_MIN) {
-		free(best.s);
-		return -1;
-	}
-	best.s[best.len] = '\0';
-	l->s = best.s;
-	l->len = best.len;
-	filter_lit_rare(l);
+	memset(&r, 0, sizeof r);
+	r.buf = xmalloc(strlen(p) + 1);
+	if (filter_lit_runs(p, &r) != 0)
+		goto none;
+	h = r.n[0] / 2;
+	if (r.n[1] >= h && r.n[1] >= FILTER_LIT_MIN) {
+		filter_lit_piece(&l->p[0], r.buf + r.start[0], r.n[0]);
+		filter_lit_piece(&l->p[1], r.buf + r.start[1], r.n[1]);
+	} else if (h >= FILTER_LIT_MIN) {
+		filter_lit_piece(&l->p[0], r.buf + r.start[0], r.n[0] - h);
+		filter_lit_piece(&l->p[1], r.buf + r.start[0] + r.n[0] - h, h);
+	} else
+		goto none;
+	free(r.buf);
 	return 0;
+none:
+	free(r.buf);
+	return -1;
 }
 
 void
 filter_lit_clear(struct filter_lit *l)
 {
-	free(l->s);
+	free(l->p[0].s);
+	free(l->p[1].s);
 	memset(l, 0, sizeof *l);
 }

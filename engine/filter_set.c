@@ -126,10 +126,10 @@ filter_set_size(const struct filter_set *fs)
 	return fs->nslots;
 }
 
-/* Record that slot's regex bit needs literal l. */
+/* Record that literal l sets slot's regex bit. */
 static void
-filter_set_use(
-    struct filter_set *fs, const struct filter_lit *l, size_t slot, int bit)
+filter_set_use(struct filter_set *fs, const struct filter_lit_piece *l,
+    size_t slot, int bit)
 {
 	struct filter_set_lit *sl;
 	size_t i;
@@ -152,13 +152,13 @@ filter_set_use(
 	sl->uses[sl->nuses++].bit = bit;
 }
 
-/* Collect the literals of every prefilterable filter. */
+/* Collect the literals of every prefilterable filter: either piece. */
 static void
 filter_set_collect(struct filter_set *fs)
 {
 	const struct filter_lit *l;
 	struct filter_set_slot *sl;
-	size_t s, i;
+	size_t s, i, k;
 
 	for (s = 0; s < fs->nslots; s++) {
 		sl = &fs->slots[s];
@@ -166,11 +166,15 @@ filter_set_collect(struct filter_set *fs)
 			continue;
 		if ((l = filter_pref_lit(sl->f)) != NULL) {
 			sl->need_pref = 1;
-			filter_set_use(fs, l, s, FILTER_SET_PREF);
+			for (k = 0; k < 2; k++)
+				filter_set_use(
+				    fs, &l->p[k], s, FILTER_SET_PREF);
 		}
-		for (i = 0; i < filter_nregex(sl->f); i++)
-			filter_set_use(
-			    fs, filter_regex_lit(sl->f, i), s, (int)i);
+		for (i = 0; i < filter_nregex(sl->f); i++) {
+			l = filter_regex_lit(sl->f, i);
+			for (k = 0; k < 2; k++)
+				filter_set_use(fs, &l->p[k], s, (int)i);
+		}
 	}
 }
 
@@ -333,6 +337,63 @@ filter_set_scan(struct filter_set *fs, const char *line, size_t len)
 		if (fs->bits[bg >> 6] & ((uint64_t)1 << (bg & 63)))
 			filter_set_verify(fs, line, len, i);
 	}
+}
+
+/* Tell whether some literal anchored on the bigram at buf[pos] is there. */
+static int
+filter_set_any(
+    const struct filter_set *fs, const char *buf, size_t len, size_t pos)
+{
+	const struct filter_set_bucket *b;
+	const struct filter_set_anchor *a;
+	const struct filter_set_lit *l;
+	uint32_t bigram = filter_set_bigram(buf + pos);
+	size_t h, i;
+
+	h = filter_set_hash(bigram, fs->nbuckets);
+	while ((b = &fs->buckets[h])->bigram != bigram) {
+		if (b->bigram == UINT32_MAX)
+			return 0;
+		h = (h + 1) & (fs->nbuckets - 1);
+	}
+	for (i = 0; i < b->n; i++) {
+		a = &fs->anchors[b->first + i];
+		l = &fs->lits[a->lit];
+		if (pos >= a->off && pos - a->off + l->len <= len &&
+		    memcmp(buf + pos - a->off, l->s, l->len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Find the first literal of the set in buf[0..len); see filter_set.h. */
+const char *
+filter_set_find(struct filter_set *fs, const char *buf, size_t len)
+{
+	uint16_t bg;
+	size_t i;
+
+	if (!fs->built)
+		filter_set_build(fs);
+	for (i = 0; i + 1 < len; i += 2) {
+		bg = filter_set_bigram(buf + i);
+		if ((fs->bits[bg >> 6] & ((uint64_t)1 << (bg & 63))) &&
+		    filter_set_any(fs, buf, len, i))
+			return buf + i;
+	}
+	return NULL;
+}
+
+/* Tell whether every filter of the set can skip lines by literals. */
+int
+filter_set_prefilterable(const struct filter_set *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nslots; i++)
+		if (fs->slots[i].all)
+			return 0;
+	return 1;
 }
 
 /* The mask of slot for the line scanned last. */
