@@ -7,15 +7,19 @@
 
 /*
  * How the pass works: each distinct literal (3 bytes or more) is anchored
- * on its rarest pair of overlapping byte pairs ("bigrams" at off and
- * off + 1).  A 64 Kibit bitmap says which bigrams anchor some literal.
- * The scan tests the bigram at every second position of the line, one
- * bit test each: an occurrence of a literal puts one of its two anchors
- * at an even position.  Only on a hit are the literals anchored there
- * compared.  The bitmap is 8 KiB, so it stays in L1.  As fast as
- * Vectorscan per line here, without the dependency: bench/README.md.
+ * on its rarest window of stride + 1 bytes, that is on stride overlapping
+ * byte pairs ("bigrams") at off, off + 1, ...; stride is the shortest
+ * literal's length less one, at most 4.  A 64 Kibit bitmap says which
+ * bigrams anchor some literal.  The scan tests the bigram at every
+ * stride-th position of the line, one bit test each: any occurrence of a
+ * literal puts one of its anchors on such a position.  Only on a hit are
+ * the literals anchored there compared.  The bitmap is 8 KiB, so it stays
+ * in L1.  As fast as Vectorscan per line here, without the dependency:
+ * bench/README.md.
  */
 
+#define FILTER_SET_MAXSTRIDE 4
+#define FILTER_SET_LEARN (1024 * 1024) /* bytes counted before re-anchoring */
 #define FILTER_SET_PREF (-1) /* a use by the prefregex, not failregex i */
 
 /* One filter using one literal. */
@@ -62,19 +66,26 @@ struct filter_set {
 	size_t nslots;
 	struct filter_set_lit *lits;
 	size_t nlits;
-	struct filter_set_anchor *anchors; /* two per literal, by bigram */
+	struct filter_set_anchor *anchors; /* stride per literal, by bigram */
 	size_t nanchors;
 	struct filter_set_bucket *buckets;
 	size_t nbuckets; /* power of two */
 	uint64_t bits[65536 / 64];
 	uint64_t gen;
+	size_t stride; /* bigrams tested: every stride-th position */
 	int built;
+	uint32_t *counts; /* bigrams seen while learning, or NULL */
+	size_t learnt; /* bytes counted so far */
+	int learning; /* 0 once anchored on counts */
 };
 
 struct filter_set *
 filter_set_create(void)
 {
-	return xcalloc(1, sizeof(struct filter_set));
+	struct filter_set *fs = xcalloc(1, sizeof(struct filter_set));
+
+	fs->learning = 1;
+	return fs;
 }
 
 /* Drop the literal index (rebuilt by the next scan). */
@@ -96,12 +107,25 @@ filter_set_unbuild(struct filter_set *fs)
 	fs->built = 0;
 }
 
+/* Drop the anchors, keep the literals: they are anchored again. */
+static void
+filter_set_unanchor(struct filter_set *fs)
+{
+	free(fs->anchors);
+	free(fs->buckets);
+	fs->anchors = NULL;
+	fs->buckets = NULL;
+	fs->nbuckets = fs->nanchors = 0;
+	memset(fs->bits, 0, sizeof fs->bits);
+}
+
 void
 filter_set_free(struct filter_set *fs)
 {
 	if (fs == NULL)
 		return;
 	filter_set_unbuild(fs);
+	free(fs->counts);
 	free(fs->slots);
 	free(fs);
 }
@@ -117,6 +141,8 @@ filter_set_add(struct filter_set *fs, struct filter *f)
 	sl->f = f;
 	sl->all = f != NULL && !filter_prefilterable(f);
 	filter_set_unbuild(fs);
+	fs->learning = 1;
+	fs->learnt = 0;
 	return fs->nslots++;
 }
 
@@ -178,18 +204,47 @@ filter_set_collect(struct filter_set *fs)
 	}
 }
 
-/* Pick the offset of l's rarest two overlapping bigrams (three bytes). */
+/* The two bytes at p as one number. */
 static uint16_t
-filter_set_anchor_off(const struct filter_set_lit *l)
+filter_set_bigram(const char *p)
+{
+	return (uint16_t)((unsigned char)p[0] | (unsigned char)p[1] << 8);
+}
+
+/*
+ * Score the window of stride + 1 bytes at s: lower is rarer.  Learnt
+ * counts of its bigrams if there are some, else a guess from the bytes.
+ */
+static uint64_t
+filter_set_window(const struct filter_set *fs, const char *s)
+{
+	uint64_t score = 0;
+	size_t k;
+
+	for (k = 0; k < fs->stride; k++) {
+		if (fs->counts != NULL)
+			score += fs->counts[filter_set_bigram(s + k)];
+		else
+			score += 100 - (uint64_t)filter_lit_rarity(
+			                   (unsigned char)s[k]);
+	}
+	if (fs->counts == NULL)
+		score += 100 - (uint64_t)filter_lit_rarity(
+		                   (unsigned char)s[fs->stride]);
+	return score;
+}
+
+/* Pick the offset of l's rarest window of stride + 1 bytes. */
+static uint16_t
+filter_set_anchor_off(
+    const struct filter_set *fs, const struct filter_set_lit *l)
 {
 	size_t i, best = 0;
-	int score, top = -1;
+	uint64_t score, top = UINT64_MAX;
 
-	for (i = 0; i + 2 < l->len && i < UINT16_MAX - 1; i++) {
-		score = filter_lit_rarity((unsigned char)l->s[i]) +
-		        2 * filter_lit_rarity((unsigned char)l->s[i + 1]) +
-		        filter_lit_rarity((unsigned char)l->s[i + 2]);
-		if (score > top) {
+	for (i = 0; i + fs->stride < l->len && i < UINT16_MAX - fs->stride;
+	     i++) {
+		if ((score = filter_set_window(fs, l->s + i)) < top) {
 			top = score;
 			best = i;
 		}
@@ -203,12 +258,6 @@ filter_set_anchor_cmp(const void *a, const void *b)
 	const struct filter_set_anchor *x = a, *y = b;
 
 	return (int)x->bigram - (int)y->bigram;
-}
-
-static uint16_t
-filter_set_bigram(const char *p)
-{
-	return (uint16_t)((unsigned char)p[0] | (unsigned char)p[1] << 8);
 }
 
 static size_t
@@ -245,19 +294,18 @@ filter_set_index(struct filter_set *fs)
 	}
 }
 
-/* Build the literal index from the slots' filters. */
+/* Anchor every literal on its rarest window and index the anchors. */
 static void
-filter_set_build(struct filter_set *fs)
+filter_set_anchor(struct filter_set *fs)
 {
 	struct filter_set_anchor *a;
 	size_t i, k;
 	uint16_t off;
 
-	filter_set_collect(fs);
-	fs->anchors = xcalloc(2 * fs->nlits + 1, sizeof *fs->anchors);
+	fs->anchors = xcalloc(fs->stride * fs->nlits + 1, sizeof *fs->anchors);
 	for (i = 0; i < fs->nlits; i++) {
-		off = filter_set_anchor_off(&fs->lits[i]);
-		for (k = 0; k < 2; k++) {
+		off = filter_set_anchor_off(fs, &fs->lits[i]);
+		for (k = 0; k < fs->stride; k++) {
 			a = &fs->anchors[fs->nanchors++];
 			a->off = (uint16_t)(off + k);
 			a->lit = (uint32_t)i;
@@ -265,7 +313,45 @@ filter_set_build(struct filter_set *fs)
 		}
 	}
 	filter_set_index(fs);
+}
+
+/* Build the literal index from the slots' filters. */
+static void
+filter_set_build(struct filter_set *fs)
+{
+	size_t i;
+
+	filter_set_collect(fs);
+	fs->stride = FILTER_SET_MAXSTRIDE;
+	for (i = 0; i < fs->nlits; i++)
+		if (fs->lits[i].len - 1 < fs->stride)
+			fs->stride = fs->lits[i].len - 1;
+	filter_set_anchor(fs);
 	fs->built = 1;
+}
+
+/*
+ * Count the bigrams of the first text scanned; after FILTER_SET_LEARN
+ * bytes, anchor the literals again on the bigrams that were rarest in
+ * it.  A guess from English letter frequencies picks pairs such as "ec"
+ * that log text is full of; the log itself knows better.
+ */
+static void
+filter_set_learn(struct filter_set *fs, const char *s, size_t len)
+{
+	size_t i;
+
+	if (fs->counts == NULL)
+		fs->counts = xcalloc(65536, sizeof *fs->counts);
+	for (i = 0; i + 1 < len; i++)
+		fs->counts[filter_set_bigram(s + i)]++;
+	if ((fs->learnt += len) < FILTER_SET_LEARN)
+		return;
+	filter_set_unanchor(fs);
+	filter_set_anchor(fs);
+	free(fs->counts);
+	fs->counts = NULL;
+	fs->learning = 0;
 }
 
 /* Mark literal i found: set the bits of every filter that uses it. */
@@ -318,25 +404,54 @@ filter_set_verify(
 	}
 }
 
+/* Tell whether the bigram at s is some literal's anchor. */
+static inline uint64_t
+filter_set_bit(const struct filter_set *fs, const char *s)
+{
+	uint16_t bg = filter_set_bigram(s);
+
+	return fs->bits[bg >> 6] & ((uint64_t)1 << (bg & 63));
+}
+
 /*
- * Look for every literal of the set in line[0..len), in one pass.  The
- * last byte of an even-length line is never a bigram's start: no literal
- * (3 bytes or more) can have both anchors there.
+ * The first tested position from i on whose bigram is an anchor, or len.
+ * Four positions are tested per branch: hits are rare.
+ */
+static inline size_t
+filter_set_next(
+    const struct filter_set *fs, const char *s, size_t len, size_t i)
+{
+	size_t st = fs->stride;
+
+	for (; i + 3 * st + 1 < len; i += 4 * st)
+		if (filter_set_bit(fs, s + i) | filter_set_bit(fs, s + i + st) |
+		    filter_set_bit(fs, s + i + 2 * st) |
+		    filter_set_bit(fs, s + i + 3 * st))
+			break;
+	for (; i + 1 < len; i += st)
+		if (filter_set_bit(fs, s + i))
+			return i;
+	return len;
+}
+
+/*
+ * Look for every literal of the set in line[0..len), in one pass.  An
+ * occurrence's anchors lie before its last byte, so the positions tested
+ * (i + 1 < len) reach them all.
  */
 void
 filter_set_scan(struct filter_set *fs, const char *line, size_t len)
 {
-	uint16_t bg;
 	size_t i;
 
 	if (!fs->built)
 		filter_set_build(fs);
+	if (fs->learning)
+		filter_set_learn(fs, line, len);
 	fs->gen++;
-	for (i = 0; i + 1 < len; i += 2) {
-		bg = filter_set_bigram(line + i);
-		if (fs->bits[bg >> 6] & ((uint64_t)1 << (bg & 63)))
-			filter_set_verify(fs, line, len, i);
-	}
+	for (i = 0; (i = filter_set_next(fs, line, len, i)) < len;
+	     i += fs->stride)
+		filter_set_verify(fs, line, len, i);
 }
 
 /* Tell whether some literal anchored on the bigram at buf[pos] is there. */
@@ -370,17 +485,16 @@ filter_set_any(
 const char *
 filter_set_find(struct filter_set *fs, const char *buf, size_t len)
 {
-	uint16_t bg;
 	size_t i;
 
 	if (!fs->built)
 		filter_set_build(fs);
-	for (i = 0; i + 1 < len; i += 2) {
-		bg = filter_set_bigram(buf + i);
-		if ((fs->bits[bg >> 6] & ((uint64_t)1 << (bg & 63))) &&
-		    filter_set_any(fs, buf, len, i))
+	if (fs->learning)
+		filter_set_learn(fs, buf, len);
+	for (i = 0; (i = filter_set_next(fs, buf, len, i)) < len;
+	     i += fs->stride)
+		if (filter_set_any(fs, buf, len, i))
 			return buf + i;
-	}
 	return NULL;
 }
 
