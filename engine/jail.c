@@ -202,8 +202,10 @@ jail_offer_masked(struct jail *j, const char *line, size_t len, time_t now,
 	struct filter_result r;
 	enum filter_verdict v;
 
-	memset(ev, 0, sizeof *ev);
 	j->stats.lines++;
+	if (mask[0] == 0 && mask[1] == 0)
+		return JAIL_NONE; /* most lines: no literal of either filter */
+	memset(ev, 0, sizeof *ev);
 	v = filter_match_mask(j->filter, line, len, now, mask[0], &r);
 	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr))
 		return jail_offer_saturation(j, line, len, now, mask[1], ev)

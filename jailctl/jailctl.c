@@ -872,6 +872,7 @@ jailctl_print_test_many(const json_t *r)
 	}
 	jailctl_table_print(t);
 	jailctl_table_free(t);
+	fflush(stdout);
 	json_array_foreach(json_object_get(r, "skipped"), i, v) fprintf(stderr,
 	    "skipped %s: %s\n", json_string_value(json_object_get(v, "filter")),
 	    json_string_value(json_object_get(v, "error")));
