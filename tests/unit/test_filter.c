@@ -1,4 +1,5 @@
 /* Unit tests for filter.c: tag expansion, captures, hostile lines. */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -731,4 +732,76 @@ Test(filter, dateless_line_reuses_recent_date)
 	    filter_match(f, w, strlen(w), TEST_NOW + 61, &res), FILTER_MATCH);
 	cr_assert(!res.has_time);
 	filter_unref(f);
+}
+
+/* Write path with text; path is built from dir and name. */
+static void
+test_write(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	cr_assert_not_null(fp = fopen(path, "w"), "%s", path);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* --all: every filter of the config, one pass, coverage per filter. */
+Test(filter, filtertest_all_coverage)
+{
+	char dir[] = "/tmp/jaild-test-all.XXXXXX", sub[600], cmd[700];
+	char *cause = NULL;
+	const char *log = "Nov 27 23:58:22 h a: bad from 10.0.0.1\n"
+	                  "Nov 27 23:58:22 h b: worse from 10.0.0.2\n"
+	                  "Nov 27 23:58:23 h a: bad from 10.0.0.3\n"
+	                  "Nov 27 23:58:24 h c: noise\n";
+	char *const refs[] = {(char *)"alpha", (char *)"beta"};
+	json_t *rep, *fl;
+	FILE *in;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/filters", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	test_write(dir, "jaild.conf", "[jaild]\n");
+	test_write(sub, "alpha.conf",
+	    "[Definition]\nfailregex = ^\\s*\\S+ a: bad from <HOST>$\n");
+	test_write(sub, "beta.conf",
+	    "[Definition]\nfailregex = ^\\s*\\S+ b: worse from <HOST>$\n");
+	test_write(sub, "common.conf", "[INCLUDES]\n");
+	cr_assert_not_null(in = tmpfile());
+	fputs(log, in);
+	rewind(in);
+	rep = filtertest_many(dir, NULL, 0, 1, in, 0, NULL, &cause);
+	cr_assert_not_null(rep, "%s", cause ? cause : "?");
+	cr_assert_eq(json_integer_value(json_object_get(rep, "lines")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "none")), 1);
+	fl = json_object_get(rep, "filters");
+	cr_assert_eq(json_array_size(fl), 2);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(fl, 0), "filter")),
+	    "alpha");
+	cr_assert_eq(json_integer_value(
+	                 json_object_get(json_array_get(fl, 0), "matched")),
+	    2);
+	cr_assert_eq(json_integer_value(
+	                 json_object_get(json_array_get(fl, 1), "matched")),
+	    1);
+	cr_assert_eq(json_array_size(json_object_get(rep, "skipped")), 1);
+	json_decref(rep);
+	/* named filters, and a name that does not load is an error */
+	rewind(in);
+	rep = filtertest_many(dir, refs, 2, 0, in, 0, NULL, &cause);
+	cr_assert_not_null(rep);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "none")), 1);
+	json_decref(rep);
+	rewind(in);
+	cr_assert_null(filtertest_many(dir,
+	    (char *const[]){(char *)"alpha", (char *)"nosuch"}, 2, 0, in, 0,
+	    NULL, &cause));
+	cr_assert_not_null(cause);
+	free(cause);
+	fclose(in);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
 }
