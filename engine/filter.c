@@ -159,10 +159,26 @@ filter_re_compile(struct filter_re *re, const struct config_regex *cr,
 		return -1;
 	}
 	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
-	filter_lit_extract(pat, &re->lit);
 	free(pat);
 	filter_re_scan(re);
 	return 0;
+}
+
+/*
+ * Find re's literal pieces, now that the datepattern says where a date
+ * may be cut out of a line (datetime_lead).
+ */
+static void
+filter_re_lit(struct filter_re *re, const char *fname, int lead, int nonword)
+{
+	char *pat, *why = NULL;
+
+	if ((pat = filter_tag_expand(re->source, fname, &why)) == NULL) {
+		free(why); /* cannot happen: it compiled */
+		return;
+	}
+	filter_lit_extract(pat, lead, nonword, &re->lit);
+	free(pat);
 }
 
 static void
@@ -231,6 +247,7 @@ filter_create(const struct filter_conf *fc, char **cause)
 	size_t i;
 	const char *name = fc->name != NULL ? fc->name : "(unnamed)";
 	char *why = NULL;
+	int lead, nonword;
 
 	f = xcalloc(1, sizeof *f);
 	f->refs = 1;
@@ -265,9 +282,13 @@ filter_create(const struct filter_conf *fc, char **cause)
 		free(why);
 		goto fail;
 	}
+	lead = datetime_lead(f->dt, &nonword);
+	if (f->pref != NULL)
+		filter_re_lit(f->pref, name, lead, nonword);
 	/* a buffer's match may hold its literal on an earlier line */
 	f->prefilter = f->nfail <= 64 && f->maxlines == 1;
 	for (i = 0; i < f->nfail; i++) {
+		filter_re_lit(&f->fail[i], name, lead, nonword);
 		if (f->fail[i].lit.p[0].s == NULL)
 			f->prefilter = 0;
 		if (f->fail[i].ngroups[FILTER_KIND_MLFID] > 0)

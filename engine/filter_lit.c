@@ -232,7 +232,37 @@ int
 filter_lit_find(const struct filter_lit *l, const char *s, size_t len)
 {
 	return filter_lit_find_piece(&l->p[0], s, len) != NULL ||
-	       filter_lit_find_piece(&l->p[1], s, len) != NULL;
+	       (l->p[1].s != NULL &&
+	           filter_lit_find_piece(&l->p[1], s, len) != NULL);
+}
+
+/* Tell whether c is a word byte: a date's lead never holds one. */
+static int
+filter_lit_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/*
+ * With a date cut within the first lead bytes of a line, a run can only
+ * be split if it begins with what came before the date: drop up to lead
+ * bytes from its start (only non-word ones when nonword) and the rest is
+ * in the line as read.
+ */
+static int
+filter_lit_one(const struct filter_lit_runs *r, int lead, int nonword,
+    struct filter_lit *l)
+{
+	size_t t = 0, n = r->n[0];
+	const char *s = r->buf + r->start[0];
+
+	while (
+	    t < (size_t)lead && t < n && (!nonword || !filter_lit_word(s[t])))
+		t++;
+	if (n - t < FILTER_LIT_MIN)
+		return -1;
+	filter_lit_piece(&l->p[0], s + t, n - t);
+	return 0;
 }
 
 /*
@@ -240,31 +270,41 @@ filter_lit_find(const struct filter_lit *l, const char *s, size_t len)
  * each other: the two longest runs, or the two halves of the longest,
  * whichever makes the shorter piece longer.
  */
+static int
+filter_lit_two(const struct filter_lit_runs *r, struct filter_lit *l)
+{
+	size_t h = r->n[0] / 2;
+
+	if (r->n[1] >= h && r->n[1] >= FILTER_LIT_MIN) {
+		filter_lit_piece(&l->p[0], r->buf + r->start[0], r->n[0]);
+		filter_lit_piece(&l->p[1], r->buf + r->start[1], r->n[1]);
+	} else if (h >= FILTER_LIT_MIN) {
+		filter_lit_piece(&l->p[0], r->buf + r->start[0], r->n[0] - h);
+		filter_lit_piece(
+		    &l->p[1], r->buf + r->start[0] + r->n[0] - h, h);
+	} else
+		return -1;
+	return 0;
+}
+
+/* Find the literal pieces of PCRE2 pattern p; see filter_lit.h. */
 int
-filter_lit_extract(const char *p, struct filter_lit *l)
+filter_lit_extract(const char *p, int lead, int nonword, struct filter_lit *l)
 {
 	struct filter_lit_runs r;
-	size_t h;
+	int rc = -1;
 
 	memset(l, 0, sizeof *l);
 	memset(&r, 0, sizeof r);
 	r.buf = xmalloc(strlen(p) + 1);
-	if (filter_lit_runs(p, &r) != 0)
-		goto none;
-	h = r.n[0] / 2;
-	if (r.n[1] >= h && r.n[1] >= FILTER_LIT_MIN) {
-		filter_lit_piece(&l->p[0], r.buf + r.start[0], r.n[0]);
-		filter_lit_piece(&l->p[1], r.buf + r.start[1], r.n[1]);
-	} else if (h >= FILTER_LIT_MIN) {
-		filter_lit_piece(&l->p[0], r.buf + r.start[0], r.n[0] - h);
-		filter_lit_piece(&l->p[1], r.buf + r.start[0] + r.n[0] - h, h);
-	} else
-		goto none;
+	if (filter_lit_runs(p, &r) == 0) {
+		if (lead >= 0)
+			rc = filter_lit_one(&r, lead, nonword, l);
+		if (rc != 0)
+			rc = filter_lit_two(&r, l);
+	}
 	free(r.buf);
-	return 0;
-none:
-	free(r.buf);
-	return -1;
+	return rc;
 }
 
 void

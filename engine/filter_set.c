@@ -192,13 +192,13 @@ filter_set_collect(struct filter_set *fs)
 			continue;
 		if ((l = filter_pref_lit(sl->f)) != NULL) {
 			sl->need_pref = 1;
-			for (k = 0; k < 2; k++)
+			for (k = 0; k < 2 && l->p[k].s != NULL; k++)
 				filter_set_use(
 				    fs, &l->p[k], s, FILTER_SET_PREF);
 		}
 		for (i = 0; i < filter_nregex(sl->f); i++) {
 			l = filter_regex_lit(sl->f, i);
-			for (k = 0; k < 2; k++)
+			for (k = 0; k < 2 && l->p[k].s != NULL; k++)
 				filter_set_use(fs, &l->p[k], s, (int)i);
 		}
 	}

@@ -364,6 +364,40 @@ Test(filter, literal_survives_date_cut)
 	filter_unref(f);
 }
 
+/*
+ * A date found only at the line start (after at most two non-word bytes)
+ * can split a run only at its start: one piece, less those bytes.
+ */
+Test(filter, literal_with_line_start_date)
+{
+	struct config_regex cr = {(char *)"^- from <HOST>$", (char *)"t", 1};
+	struct filter_conf fc;
+	struct filter_result res;
+	struct filter *f;
+	const char *line = "-Nov 27 23:58:22 from 1.2.3.4";
+	char a[ADDR_STRLEN];
+
+	memset(&fc, 0, sizeof fc);
+	fc.name = (char *)"lnbeg";
+	fc.failregex = &cr;
+	fc.nfailregex = 1;
+	fc.datepattern = (char *)"{^LN-BEG}";
+	cr_assert_not_null(f = filter_create(&fc, NULL));
+	cr_assert(filter_prefilterable(f));
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[0].s, "from ");
+	cr_assert_null(filter_regex_lit(f, 0)->p[1].s);
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "1.2.3.4");
+	filter_unref(f);
+	/* a date anywhere: two pieces, "- fr" and "om " */
+	fc.datepattern = NULL;
+	cr_assert_not_null(f = filter_create(&fc, NULL));
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[0].s, "- fr");
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[1].s, "om ");
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	filter_unref(f);
+}
+
 /* One shared pass gives every filter the mask its own search gives. */
 Test(filter, filter_set_masks_agree)
 {
