@@ -66,7 +66,8 @@ bench_add(const struct filter_lit *l)
 {
 	size_t k;
 
-	for (k = 0; k < 2 && bench_nlit < BENCH_MAXLIT; k++) {
+	for (k = 0; k < 2 && l->p[k].s != NULL && bench_nlit < BENCH_MAXLIT;
+	     k++) {
 		bench_lit[bench_nlit] = l->p[k].s;
 		bench_litlen[bench_nlit++] = l->p[k].len;
 	}

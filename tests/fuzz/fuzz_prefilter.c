@@ -19,7 +19,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* Compile regex as the only failregex of a filter; NULL if it is bad. */
+/*
+ * Compile regex as the only failregex of a filter; NULL if it is bad.  A
+ * regex that begins with "{^LN-BEG}" gets that datepattern (dates only at
+ * the line start: one literal piece), others the default (two pieces).
+ */
 static struct filter *
 fuzz_prefilter_filter(char *regex)
 {
@@ -29,6 +33,10 @@ fuzz_prefilter_filter(char *regex)
 	struct filter *f;
 
 	memset(&fc, 0, sizeof fc);
+	if (strncmp(regex, "{^LN-BEG}", 9) == 0) {
+		fc.datepattern = (char *)"{^LN-BEG}";
+		cr.pattern = regex + 9;
+	}
 	fc.name = (char *)"fuzz";
 	fc.failregex = &cr;
 	fc.nfailregex = 1;

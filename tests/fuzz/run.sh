@@ -42,6 +42,10 @@ Nov 27 23:58:22 mx sm-mta[1]: 6ARNwGLa027604: [10.77.0.11] did not issue MAIL/EX
 1.2.3.4 x
 ^Failed \S+ for <F-USER>\S+</F-USER> from <HOST> port \d+
 Nov 27 23:58:22 h sshd[1]: Failed password for root from ::1 port 22
+{^LN-BEG}^- from <HOST>$
+-Nov 27 23:58:22 from 1.2.3.4
+{^LN-BEG}^\[\]LOGIN FAILED for user: "\S+" from IP: <HOST>$
+[2014-01-06 10:59:38]LOGIN FAILED for user: "x" from IP: 127.0.0.1
 EOS
 
 status=0
