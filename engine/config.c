@@ -1142,6 +1142,35 @@ config_load_filter(
 	return fc;
 }
 
+/* The filter directories of confdir, in lookup order; see config.h. */
+char **
+config_filter_dirs(const char *confdir, size_t *n, struct conf_errors *errs)
+{
+	struct config_load L;
+	struct config_store *global;
+	char **dirs;
+	size_t i, nerr = errs->n;
+
+	L.errs = errs;
+	L.cfg = xcalloc(1, sizeof *L.cfg);
+	L.cfg->confdir = xstrdup(confdir);
+	global = config_global_read(&L, 0);
+	config_daemon(&L, global);
+	config_store_free(global);
+	dirs = xcalloc(L.cfg->nfilter_dirs + 1, sizeof *dirs);
+	for (i = 0; i < L.cfg->nfilter_dirs; i++)
+		dirs[i] = xstrdup(L.cfg->filter_dirs[i]);
+	*n = L.cfg->nfilter_dirs;
+	config_free(L.cfg);
+	if (errs->n != nerr) {
+		for (i = 0; i < *n; i++)
+			free(dirs[i]);
+		free(dirs);
+		return NULL;
+	}
+	return dirs;
+}
+
 struct jail_conf *
 config_jail_find(const struct config *cfg, const char *name)
 {

@@ -121,6 +121,13 @@ void config_free(struct config *);
 struct filter_conf *config_load_filter(
     const char *confdir, const char *ref, struct conf_errors *errs);
 void config_filter_free(struct filter_conf *);
+/*
+ * The directories filters are looked up in: CONFDIR/filters, then
+ * [jaild] filter_dirs.  Returns n allocated paths (NULL-terminated), or
+ * NULL with errs if jaild.conf is wrong.
+ */
+char **config_filter_dirs(
+    const char *confdir, size_t *n, struct conf_errors *errs);
 
 struct jail_conf *config_jail_find(const struct config *, const char *name);
 const char *config_var_get(

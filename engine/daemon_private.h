@@ -17,6 +17,7 @@ struct daemon_source {
 	struct source *src;
 	struct jail **jails;
 	size_t njails;
+	struct filter_set *set; /* every jail's literals, one pass a line */
 	uint64_t saved_offset;
 	uint64_t saved_inode;
 	int fresh; /* appeared while running: read from its start */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon_private.h"
+#include "filter_set.h"
 #include "jail.h"
 #include "journal.h"
 #include "log.h"
@@ -20,6 +21,26 @@ static void daemon_source_journals_start(struct daemon *);
 static void daemon_source_journals_free(struct daemon *);
 static void daemon_source_globs_arm(struct daemon *);
 
+/*
+ * Look for the literals of every jail's filters in one pass over the
+ * line.  The set is built again when jails were attached since.
+ */
+static void
+daemon_source_prefilter(struct daemon_source *ds, const char *line, size_t len)
+{
+	size_t i;
+
+	if (ds->set == NULL || filter_set_size(ds->set) != 2 * ds->njails) {
+		filter_set_free(ds->set);
+		ds->set = filter_set_create();
+		for (i = 0; i < ds->njails; i++) {
+			filter_set_add(ds->set, ds->jails[i]->filter);
+			filter_set_add(ds->set, ds->jails[i]->sat_filter);
+		}
+	}
+	filter_set_scan(ds->set, line, len);
+}
+
 /* Offer one line to every jail reading this source. */
 static void
 daemon_source_line_cb(
@@ -30,11 +51,15 @@ daemon_source_line_cb(
 	struct jail *j;
 	char *cause = NULL, *copy;
 	time_t now = time(NULL);
+	uint64_t mask[2];
 	size_t i;
 
+	daemon_source_prefilter(ds, line, len);
 	for (i = 0; i < ds->njails; i++) {
 		j = ds->jails[i];
-		switch (jail_offer_line(j, line, len, now, &ev)) {
+		mask[0] = filter_set_mask(ds->set, 2 * i);
+		mask[1] = filter_set_mask(ds->set, 2 * i + 1);
+		switch (jail_offer_masked(j, line, len, now, mask, &ev)) {
 		case JAIL_BAN:
 			copy = ev.matches != NULL ? ev.matches
 			                          : xstrndup(line, len);
@@ -246,6 +271,7 @@ daemon_source_free_all(struct daemon *d)
 	daemon_source_journals_free(d);
 	for (i = 0; i < d->nsources; i++) {
 		source_free(d->sources[i]->src);
+		filter_set_free(d->sources[i]->set);
 		free(d->sources[i]->jails);
 		free(d->sources[i]->path);
 		free(d->sources[i]);
@@ -362,6 +388,7 @@ daemon_source_journals_free(struct daemon *d)
 	for (i = 0; i < d->njournals; i++) {
 		dj = d->journals[i];
 		journal_free(dj->jr);
+		filter_set_free(dj->ds.set);
 		free(dj->ds.jails);
 		free(dj->ds.path);
 		free(dj->saved);

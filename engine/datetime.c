@@ -1043,3 +1043,26 @@ datetime_describe(const struct datetime *dt)
 		return dt->cache->last;
 	return dt->pats[0].desc;
 }
+
+/* How far into a line a date this finds may start; see datetime.h. */
+int
+datetime_lead(const struct datetime *dt, int *nonword)
+{
+	const struct datetime_pat *p;
+	int lead = 0;
+	size_t i;
+
+	*nonword = 1;
+	for (i = 0; i < dt->npats; i++) {
+		p = &dt->pats[i];
+		if (p->kind == DATETIME_NONE || p->kind == DATETIME_MARK)
+			continue;
+		if (p->anchored != 1 || p->kind == DATETIME_EMBED)
+			return -1;
+		/* TAI64N's "@" may follow a word byte; the others may not */
+		if (p->kind == DATETIME_TAI64N)
+			*nonword = 0;
+		lead = 2;
+	}
+	return lead;
+}

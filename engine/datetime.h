@@ -34,4 +34,12 @@ int datetime_find(const struct datetime *dt, const char *line, size_t len,
 /* The pattern that matched last, for "jailctl test" reports. */
 const char *datetime_describe(const struct datetime *dt);
 
+/*
+ * How far into a line a date datetime_find cuts out may start: -1 if
+ * anywhere, else at most that many bytes from the start (0: no date is
+ * ever cut), all of them non-word bytes when *nonword.  The literal
+ * prefilter needs it: text on both sides of the cut is joined.
+ */
+int datetime_lead(const struct datetime *dt, int *nonword);
+
 #endif

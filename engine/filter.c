@@ -1,4 +1,4 @@
-/* Filters: fail2ban tags to PCRE2, JIT compile, literal prefilter, match. */
+/* Filters: compile a filter's regexes (PCRE2 JIT) and match lines. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <ctype.h>
@@ -11,36 +11,13 @@
 
 #include "datetime.h"
 #include "filter.h"
+#include "filter_lit.h"
 #include "filter_ml.h"
+#include "filter_tag.h"
 #include "log.h"
 #include "xmalloc.h"
 
-/*
- * Address shapes.  They only find candidate text: addr_parse_host decides
- * whether it is an address.  The lookarounds stop a match from starting or
- * ending inside a longer run of digits ("11.2.3.45"), so a filter cannot
- * take a piece of a number for an address.  An IPv6 address that ends in
- * dotted IPv4 (::ffff:1.2.3.4) may be followed by ":PORT", as dropbear
- * writes it; one that ends in hex may not, as that is ambiguous.
- */
-#define FILTER_RE_IP4 "(?<![0-9.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\d|\\.\\d)"
-#define FILTER_RE_IP6                                                          \
-	"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{1,4}::?|::?){1,7}"                     \
-	"(?:(?<=:)(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\d|\\.\\d)"                    \
-	"|(?:[0-9a-fA-F]{1,4}|(?<=:):)(?![0-9a-fA-F:]|\\.\\d))"
-/*
- * An IPv6 zone id ("fe80::1%eth0") is matched but left out of the ip6
- * group: the address is the same host whatever interface it came in on.
- */
-#define FILTER_RE_ZONE "(?:%[0-9A-Za-z_.-]{1,16})?"
-#define FILTER_RE_ADDR                                                         \
-	"(?:(?<ip4>" FILTER_RE_IP4 ")|(?<ip6>" FILTER_RE_IP6                   \
-	")" FILTER_RE_ZONE ")"
-#define FILTER_RE_CIDR "(?<cidr>\\d{1,3})"
-
 #define FILTER_MAXGROUPS 16 /* per kind, per regex */
-#define FILTER_MINLITERAL 3 /* shorter literals do not pay for memmem */
-#define FILTER_RE_SKIPLINES "\\n(?<skiplines>(?:(?:.*\\n)*?))"
 /* filter_mark keeps every <SKIPLINES> span of a match in struct filter_ml */
 _Static_assert(FILTER_MAXGROUPS <= FILTER_ML_MAXSKIP, "skip spans");
 
@@ -69,18 +46,9 @@ struct filter_re {
 	char *source; /* as written, tags and all */
 	char *file;
 	int line;
-	char *lit; /* a literal every match contains, or NULL */
-	size_t litlen;
-	size_t litrare; /* index of its rarest byte: memchr looks for that */
+	struct filter_lit lit; /* a literal every match contains, or none */
 	uint16_t groups[FILTER_KIND_COUNT][FILTER_MAXGROUPS];
 	uint8_t ngroups[FILTER_KIND_COUNT];
-};
-
-/* A growing string (patterns, literals). */
-struct filter_buf {
-	char *s;
-	size_t len;
-	size_t size;
 };
 
 struct filter {
@@ -94,6 +62,7 @@ struct filter {
 	struct filter_re *ign;
 	size_t nign;
 	int prefilter; /* every failregex has a literal */
+	int noprefilter; /* turned off: every line goes to the regexes */
 	pcre2_match_data *md;
 	char *scratch; /* the line with its date cut out */
 	size_t scratchsize;
@@ -103,336 +72,6 @@ struct filter {
 	time_t lastdate; /* the last date seen, for dateless lines */
 	struct filter_ml ml; /* the line buffer and <F-MLFID> sessions */
 };
-
-/* Append n bytes to b. */
-static void
-filter_buf_add(struct filter_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->size) {
-		b->size = (b->len + n + 1) * 2;
-		b->s = xreallocarray(b->s, 1, b->size);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-filter_buf_str(struct filter_buf *b, const char *s)
-{
-	filter_buf_add(b, s, strlen(s));
-}
-
-/* Map a fail2ban field name (after "F-") to a PCRE2 group name. */
-static int
-filter_field_name(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (n == 0 || n + 1 >= outlen || n > 30)
-		return -1;
-	if (n == 2 && strncmp(s, "ID", 2) == 0) {
-		strcpy(out, "fid");
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return -1;
-		out[i] = s[i] == '-' ? '_' : (char)tolower((unsigned char)s[i]);
-	}
-	out[n] = '\0';
-	if (isdigit((unsigned char)out[0]))
-		return -1;
-	return 0;
-}
-
-/* Expand one <F-NAME> or </F-NAME> tag at p; returns its length or 0. */
-static size_t
-filter_expand_field(const char *p, struct filter_buf *b)
-{
-	const char *q, *name;
-	int closing = p[1] == '/';
-	char gname[32];
-
-	name = p + (closing ? 4 : 3);
-	if (strncmp(p + (closing ? 2 : 1), "F-", 2) != 0)
-		return 0;
-	if ((q = strchr(name, '>')) == NULL)
-		return 0;
-	if (filter_field_name(name, (size_t)(q - name), gname, sizeof gname))
-		return 0;
-	if (closing)
-		filter_buf_str(b, ")");
-	else {
-		filter_buf_str(b, "(?<");
-		filter_buf_str(b, gname);
-		filter_buf_str(b, ">");
-	}
-	return (size_t)(q - p) + 1;
-}
-
-/* Expand the <TAG> at p into b; returns its length, 0 if not a tag. */
-static size_t
-filter_expand_tag(const char *p, struct filter_buf *b, int *dns)
-{
-	static const struct {
-		const char *tag;
-		const char *re;
-	} tags[] = {
-	    {"<HOST>", FILTER_RE_ADDR},
-	    {"<ADDR>", FILTER_RE_ADDR},
-	    {"<IP4>", "(?<ip4>" FILTER_RE_IP4 ")"},
-	    {"<IP6>", "(?<ip6>" FILTER_RE_IP6 ")" FILTER_RE_ZONE},
-	    {"<CIDR>", FILTER_RE_CIDR},
-	    {"<SUBNET>", FILTER_RE_ADDR "(?:/" FILTER_RE_CIDR ")?"},
-	    {"<SKIPLINES>", FILTER_RE_SKIPLINES},
-	};
-	size_t i, n;
-
-	for (i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-		n = strlen(tags[i].tag);
-		if (strncmp(p, tags[i].tag, n) == 0) {
-			filter_buf_str(b, tags[i].re);
-			return n;
-		}
-	}
-	if (strncmp(p, "<DNS>", 5) == 0) {
-		*dns = 1;
-		return 5;
-	}
-	return filter_expand_field(p, b);
-}
-
-/*
- * Turn a fail2ban regex into PCRE2 syntax.  Python's (?P<name>...) and
- * (?P=name) are PCRE2 syntax already; only the tags need work.
- */
-static char *
-filter_expand(const char *src, const char *fname, char **cause)
-{
-	struct filter_buf b = {NULL, 0, 0};
-	const char *p;
-	size_t n;
-	int dns = 0;
-
-	filter_buf_add(&b, "", 0);
-	for (p = src; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0') {
-			filter_buf_add(&b, p, 2);
-			p++;
-			continue;
-		}
-		if (*p == '<' && (n = filter_expand_tag(p, &b, &dns)) != 0) {
-			p += n - 1;
-			continue;
-		}
-		filter_buf_add(&b, p, 1);
-	}
-	if (dns) {
-		xasprintf(cause,
-		    "filter %s: <DNS>/hostnames are not supported, jaild does "
-		    "not resolve names",
-		    fname);
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
-}
-
-/* Skip a character class starting at p ('['); returns past its ']'. */
-static const char *
-filter_skip_class(const char *p)
-{
-	p++;
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		p++;
-	while (*p != '\0' && *p != ']') {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (p[0] == '[' && p[1] == ':') {
-			const char *e = strstr(p + 2, ":]");
-			if (e != NULL)
-				p = e + 1;
-		}
-		p++;
-	}
-	return *p == ']' ? p + 1 : NULL;
-}
-
-/* Skip a group starting at p ('('); returns past its ')', or NULL. */
-static const char *
-filter_skip_group(const char *p)
-{
-	int depth = 0;
-
-	while (*p != '\0') {
-		if (*p == '\\') {
-			if (*++p == '\0')
-				return NULL;
-		} else if (*p == '[') {
-			if ((p = filter_skip_class(p)) == NULL)
-				return NULL;
-			continue;
-		} else if (*p == '(')
-			depth++;
-		else if (*p == ')' && --depth == 0)
-			return p + 1;
-		p++;
-	}
-	return NULL;
-}
-
-/* Skip a quantifier at p, if there is one; *opt says it allows zero. */
-static const char *
-filter_skip_quant(const char *p, int *opt)
-{
-	const char *q;
-
-	*opt = 0;
-	if (*p == '*' || *p == '?')
-		*opt = 1;
-	else if (*p == '{') {
-		q = p + 1;
-		if (!isdigit((unsigned char)*q))
-			return p;
-		*opt = *q == '0' && !isdigit((unsigned char)q[1]);
-		q += strspn(q, "0123456789,");
-		if (*q != '}')
-			return p;
-		p = q;
-	} else if (*p != '+')
-		return p;
-	p++;
-	if (*p == '?' || *p == '+')
-		p++;
-	return p;
-}
-
-/* Keep the longer of the current run and the best one. */
-static void
-filter_lit_flush(struct filter_buf *cur, struct filter_buf *best)
-{
-	if (cur->len > best->len) {
-		best->len = 0;
-		filter_buf_add(best, cur->s, cur->len);
-	}
-	cur->len = 0;
-}
-
-/*
- * Find the longest literal that every match of the PCRE2 pattern p must
- * contain: a run of plain characters at the top level of the pattern.
- * Anything unusual (top-level '|', option settings, \Q) gives up: no
- * literal only costs speed, a wrong one would lose matches.
- */
-static char *
-filter_literal(const char *p, size_t *len)
-{
-	struct filter_buf cur = {NULL, 0, 0}, best = {NULL, 0, 0};
-	const char *q;
-	int opt, lit;
-	char c;
-
-	filter_buf_add(&cur, "", 0);
-	filter_buf_add(&best, "", 0);
-	if (strstr(p, "(?i") != NULL || strstr(p, "(?x") != NULL ||
-	    strstr(p, "(?-") != NULL || strstr(p, "(?^") != NULL ||
-	    strstr(p, "\\Q") != NULL)
-		goto none;
-	while (*p != '\0') {
-		lit = 0;
-		if (*p == '|')
-			goto none;
-		if (*p == '(')
-			q = filter_skip_group(p);
-		else if (*p == '[')
-			q = filter_skip_class(p);
-		else if (*p == '\\') {
-			c = p[1];
-			if (c == '\0' || strchr("cxopPgkNE", c) != NULL)
-				goto none;
-			lit = !isalnum((unsigned char)c);
-			q = p + 2;
-		} else {
-			c = *p;
-			lit = strchr(".^$*+?{)", c) == NULL;
-			q = p + 1;
-		}
-		if (q == NULL)
-			goto none;
-		q = filter_skip_quant(q, &opt);
-		if (lit && q == p + (*p == '\\' ? 2 : 1))
-			filter_buf_add(&cur, &c, 1);
-		else
-			filter_lit_flush(&cur, &best);
-		p = q;
-	}
-	filter_lit_flush(&cur, &best);
-	free(cur.s);
-	if (best.len < FILTER_MINLITERAL) {
-		free(best.s);
-		return NULL;
-	}
-	*len = best.len;
-	return best.s;
-none:
-	free(cur.s);
-	free(best.s);
-	return NULL;
-}
-
-/* Guess how rare byte c is in log text: higher is rarer. */
-static int
-filter_rarity(unsigned char c)
-{
-	static const char order[] = "etaoinsrhldcumfpgwybvkxjqz";
-	const char *p;
-
-	if (c == ' ' || isdigit(c))
-		return 0;
-	if ((p = strchr(order, tolower(c))) != NULL)
-		return 2 + (int)(p - order) + (isupper(c) ? 30 : 0);
-	return isalnum(c) ? 1 : 20; /* punctuation: in between */
-}
-
-/* Pick the rarest byte of the literal for memchr. */
-static void
-filter_lit_rare(struct filter_re *re)
-{
-	size_t i;
-
-	re->litrare = 0;
-	for (i = 1; i < re->litlen; i++)
-		if (filter_rarity((unsigned char)re->lit[i]) >
-		    filter_rarity((unsigned char)re->lit[re->litrare]))
-			re->litrare = i;
-}
-
-/*
- * Find re's literal in s[0..len): memchr for its rarest byte, then
- * compare.  Several times faster than memmem on log text, where the
- * literal's first bytes (often a space) are everywhere.
- */
-static const char *
-filter_lit_find(const struct filter_re *re, const char *s, size_t len)
-{
-	const char *p, *end, *q;
-	unsigned char c;
-
-	if (len < re->litlen)
-		return NULL;
-	c = (unsigned char)re->lit[re->litrare];
-	p = s + re->litrare;
-	end = s + len - (re->litlen - re->litrare - 1);
-	while (p < end && (q = memchr(p, c, (size_t)(end - p))) != NULL) {
-		if (memcmp(q - re->litrare, re->lit, re->litlen) == 0)
-			return q - re->litrare;
-		p = q + 1;
-	}
-	return NULL;
-}
 
 /* Sort one named group into the kinds filter_match looks at. */
 static void
@@ -508,7 +147,7 @@ filter_re_compile(struct filter_re *re, const struct config_regex *cr,
 	re->source = xstrdup(cr->pattern);
 	re->file = xstrdup(cr->file != NULL ? cr->file : fname);
 	re->line = cr->line;
-	if ((pat = filter_expand(cr->pattern, fname, cause)) == NULL)
+	if ((pat = filter_tag_expand(cr->pattern, fname, cause)) == NULL)
 		return -1;
 	re->code = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
 	    PCRE2_DUPNAMES | opts, &err, &off, NULL);
@@ -520,11 +159,26 @@ filter_re_compile(struct filter_re *re, const struct config_regex *cr,
 		return -1;
 	}
 	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
-	if ((re->lit = filter_literal(pat, &re->litlen)) != NULL)
-		filter_lit_rare(re);
 	free(pat);
 	filter_re_scan(re);
 	return 0;
+}
+
+/*
+ * Find re's literal pieces, now that the datepattern says where a date
+ * may be cut out of a line (datetime_lead).
+ */
+static void
+filter_re_lit(struct filter_re *re, const char *fname, int lead, int nonword)
+{
+	char *pat, *why = NULL;
+
+	if ((pat = filter_tag_expand(re->source, fname, &why)) == NULL) {
+		free(why); /* cannot happen: it compiled */
+		return;
+	}
+	filter_lit_extract(pat, lead, nonword, &re->lit);
+	free(pat);
 }
 
 static void
@@ -533,7 +187,7 @@ filter_re_clear(struct filter_re *re)
 	pcre2_code_free(re->code);
 	free(re->source);
 	free(re->file);
-	free(re->lit);
+	filter_lit_clear(&re->lit);
 }
 
 /* Compile n regexes into a new array. */
@@ -593,6 +247,7 @@ filter_create(const struct filter_conf *fc, char **cause)
 	size_t i;
 	const char *name = fc->name != NULL ? fc->name : "(unnamed)";
 	char *why = NULL;
+	int lead, nonword;
 
 	f = xcalloc(1, sizeof *f);
 	f->refs = 1;
@@ -627,10 +282,14 @@ filter_create(const struct filter_conf *fc, char **cause)
 		free(why);
 		goto fail;
 	}
+	lead = datetime_lead(f->dt, &nonword);
+	if (f->pref != NULL)
+		filter_re_lit(f->pref, name, lead, nonword);
 	/* a buffer's match may hold its literal on an earlier line */
 	f->prefilter = f->nfail <= 64 && f->maxlines == 1;
 	for (i = 0; i < f->nfail; i++) {
-		if (f->fail[i].lit == NULL)
+		filter_re_lit(&f->fail[i], name, lead, nonword);
+		if (f->fail[i].lit.p[0].s == NULL)
 			f->prefilter = 0;
 		if (f->fail[i].ngroups[FILTER_KIND_MLFID] > 0)
 			f->has_mlfid = 1;
@@ -823,19 +482,19 @@ filter_mark(struct filter *f, const struct filter_re *re, size_t base)
 }
 
 /* Mark which failregexes can match line, by their literals. */
-static uint64_t
+uint64_t
 filter_prefilter(const struct filter *f, const char *line, size_t len)
 {
 	uint64_t mask = 0;
 	size_t i;
 
-	if (!f->prefilter)
-		return ~(uint64_t)0;
-	if (f->pref != NULL && f->pref->lit != NULL &&
-	    filter_lit_find(f->pref, line, len) == NULL)
+	if (!filter_prefilterable(f))
+		return FILTER_MASK_ALL;
+	if (f->pref != NULL && f->pref->lit.p[0].s != NULL &&
+	    !filter_lit_find(&f->pref->lit, line, len))
 		return 0;
 	for (i = 0; i < f->nfail; i++)
-		if (filter_lit_find(&f->fail[i], line, len) != NULL)
+		if (filter_lit_find(&f->fail[i].lit, line, len))
 			mask |= (uint64_t)1 << i;
 	return mask;
 }
@@ -976,18 +635,64 @@ enum filter_verdict
 filter_match(struct filter *f, const char *line, size_t len, time_t now,
     struct filter_result *res)
 {
+	uint64_t mask = FILTER_MASK_ALL;
+
+	if (f->maxlines == 1)
+		mask = filter_prefilter(f, line, len);
+	return filter_match_mask(f, line, len, now, mask, res);
+}
+
+/* Match one line whose literals were looked for already (mask). */
+enum filter_verdict
+filter_match_mask(struct filter *f, const char *line, size_t len, time_t now,
+    uint64_t mask, struct filter_result *res)
+{
 	const char *s;
 	size_t slen;
-	uint64_t mask;
 
+	if (mask == 0 && f->maxlines == 1 && filter_prefilterable(f)) {
+		/* most lines end here: keep it cheaper than the memset */
+		res->verdict = FILTER_NOMATCH;
+		res->has_addr = res->has_time = 0;
+		res->regex = -1;
+		return FILTER_NOMATCH;
+	}
 	memset(res, 0, sizeof *res);
 	res->regex = -1;
 	if (f->maxlines > 1)
 		return filter_match_lines(f, line, len, now, res);
-	if ((mask = filter_prefilter(f, line, len)) == 0)
-		return FILTER_NOMATCH;
 	s = filter_cut_date(f, line, len, now, res, &slen);
 	return filter_match_text(f, s, slen, mask, now, res);
+}
+
+/* Tell whether a line without any of f's literals can be skipped. */
+int
+filter_prefilterable(const struct filter *f)
+{
+	return f->prefilter && !f->noprefilter;
+}
+
+/* Turn the literal prefilter off (on = 0) or back on. */
+void
+filter_prefilter_set(struct filter *f, int on)
+{
+	f->noprefilter = !on;
+}
+
+/* The literal the prefregex requires, or NULL. */
+const struct filter_lit *
+filter_pref_lit(const struct filter *f)
+{
+	return f->pref != NULL && f->pref->lit.p[0].s != NULL ? &f->pref->lit
+	                                                      : NULL;
+}
+
+/* The literal failregex i requires, or NULL. */
+const struct filter_lit *
+filter_regex_lit(const struct filter *f, size_t i)
+{
+	return i < f->nfail && f->fail[i].lit.p[0].s != NULL ? &f->fail[i].lit
+	                                                     : NULL;
 }
 
 const char *
@@ -1012,20 +717,4 @@ const char *
 filter_datepattern(const struct filter *f)
 {
 	return f->datepattern;
-}
-
-/* The literal failregex i requires, or NULL; for tests and reports. */
-const char *
-filter_regex_literal(const struct filter *f, size_t i)
-{
-	return i < f->nfail ? f->fail[i].lit : NULL;
-}
-
-/* Find failregex i's literal in buf[0..len), or NULL (none, or no literal). */
-const char *
-filter_regex_find(const struct filter *f, size_t i, const char *buf, size_t len)
-{
-	if (i >= f->nfail || f->fail[i].lit == NULL)
-		return NULL;
-	return filter_lit_find(&f->fail[i], buf, len);
 }

@@ -25,4 +25,26 @@
  */
 json_t *filtertest_run(struct filter *f, FILE *in, int flags, FILE *out);
 
+/*
+ * Run n filters over in at once, one literal pass a line for all of them
+ * (filter_set.h).  A line is printed under FILTERTEST_PRINT_MATCHED if
+ * some filter matched it, _IGNORED if none matched and some ignored it,
+ * _UNMATCHED if none matched or ignored it.  Returns
+ *   {"lines":N, "none":N (lines no filter matched, cut ones too),
+ *    "cut":N, "seconds":S,
+ *    "lines_per_second":R, "filters":[the report above, per filter]}
+ */
+json_t *filtertest_run_many(
+    struct filter **f, size_t n, FILE *in, int flags, FILE *out);
+
+/*
+ * Load the filters refs[0..nrefs) as jails of confdir would, or with all
+ * every filter of confdir's filters/ and filter_dirs, and run them as
+ * filtertest_run_many.  With all, files that are no filter or do not
+ * load are listed in "skipped":[{"filter":…, "error":…}].  NULL with
+ * *cause if a named filter does not load.
+ */
+json_t *filtertest_many(const char *confdir, char *const *refs, size_t nrefs,
+    int all, FILE *in, int flags, FILE *out, char **cause);
+
 #endif

@@ -217,12 +217,12 @@ jail_ignore_overlap(
 /* Offer a line to the saturation filter; hostless matches only count. */
 static int
 jail_offer_saturation(struct jail *j, const char *line, size_t len, time_t now,
-    struct jail_event *ev)
+    uint64_t mask, struct jail_event *ev)
 {
 	struct filter_result r;
 
-	if (j->sat_filter == NULL ||
-	    filter_match(j->sat_filter, line, len, now, &r) != FILTER_MATCH)
+	if (j->sat_filter == NULL || filter_match_mask(j->sat_filter, line, len,
+	                                 now, mask, &r) != FILTER_MATCH)
 		return 0;
 	ev->when = r.has_time ? r.when : now;
 	if (ev->when < now - j->conf->findtime)
@@ -252,14 +252,30 @@ enum jail_verdict
 jail_offer_line(struct jail *j, const char *line, size_t len, time_t now,
     struct jail_event *ev)
 {
+	uint64_t mask[2] = {FILTER_MASK_ALL, FILTER_MASK_ALL};
+
+	mask[0] = filter_prefilter(j->filter, line, len);
+	if (j->sat_filter != NULL)
+		mask[1] = filter_prefilter(j->sat_filter, line, len);
+	return jail_offer_masked(j, line, len, now, mask, ev);
+}
+
+enum jail_verdict
+jail_offer_masked(struct jail *j, const char *line, size_t len, time_t now,
+    const uint64_t mask[2], struct jail_event *ev)
+{
 	struct filter_result r;
 	enum filter_verdict v;
 
-	memset(ev, 0, sizeof *ev);
 	j->stats.lines++;
-	v = filter_match(j->filter, line, len, now, &r);
+	/* Most lines: no literal of either filter (the goodregex, if any,
+	 * looks for its own). */
+	if (mask[0] == 0 && mask[1] == 0 && j->good_filter == NULL)
+		return JAIL_NONE;
+	memset(ev, 0, sizeof *ev);
+	v = filter_match_mask(j->filter, line, len, now, mask[0], &r);
 	if (v == FILTER_NOMATCH || (v == FILTER_MATCH && !r.has_addr)) {
-		if (jail_offer_saturation(j, line, len, now, ev))
+		if (jail_offer_saturation(j, line, len, now, mask[1], ev))
 			return JAIL_SATURATION;
 		return jail_offer_good(j, line, len, now, ev);
 	}

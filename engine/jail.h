@@ -109,6 +109,14 @@ void jail_free(struct jail *);
  */
 enum jail_verdict jail_offer_line(struct jail *, const char *line, size_t len,
     time_t now, struct jail_event *ev);
+/*
+ * The same for a line whose literals were looked for already, once for
+ * every jail on the log (filter_set.h): mask[0] for the filter, mask[1]
+ * for the saturation filter, as filter_match_mask takes them.  With
+ * both 0 the line cannot match: JAIL_NONE, and *ev is left alone.
+ */
+enum jail_verdict jail_offer_masked(struct jail *, const char *line, size_t len,
+    time_t now, const uint64_t mask[2], struct jail_event *ev);
 
 int jail_ignores(const struct jail *, const struct addr *);
 /*

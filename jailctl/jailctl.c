@@ -304,9 +304,12 @@ static const struct jailctl_cmd jailctl_cmds[] = {
         jailctl_run_request, {"jail"}, jailctl_output_reload},
     {"metrics", "", "Prometheus text", 0, 0, 0, jailctl_run_request, {NULL},
         jailctl_output_metrics},
-    {"test", "[-c CONFDIR] [--print-matched|unmatched|ignored] FILTER LOG",
-        "run a filter over a log file (- for stdin), offline", 0, 64, 0,
-        jailctl_run_test, {NULL}, NULL},
+    {"test",
+        "[-c CONFDIR] [--print-matched|unmatched|ignored] "
+        "FILTER... | --all LOG",
+        "run filters over a log file (- for stdin), offline; several or "
+        "--all: coverage per filter",
+        0, 64, 0, jailctl_run_test, {NULL}, NULL},
     {"help", "[COMMAND]", "this text, or one command's", 0, 1, 0,
         jailctl_run_help, {NULL}, NULL},
     {NULL, NULL, NULL, 0, 0, 0, NULL, {NULL}, NULL},

@@ -77,6 +77,48 @@ jailctl_test_print(const json_t *r)
 	jailctl_output_table_free(t);
 }
 
+/* Print a several-filter test report: coverage per filter. */
+static void
+jailctl_test_print_many(const json_t *r)
+{
+	static const char *const h[] = {
+	    "FILTER", "MATCHED", "IGNORED", "ADDRESSES", "HOSTLESS"};
+	struct jailctl_output_table *t;
+	const char *row[5];
+	char b[5][64];
+	json_t *v;
+	size_t i;
+
+	printf("lines        %s read, %s matched by no filter\n",
+	    jailctl_output_get(r, "lines", b[0], 64),
+	    jailctl_output_get(r, "none", b[1], 64));
+	if (json_integer_value(json_object_get(r, "cut")) > 0)
+		printf("cut          %s lines over 64 KiB, not matched (as "
+		       "jaild)\n",
+		    jailctl_output_get(r, "cut", b[0], 64));
+	printf("time         %.3f s, %.0f lines/s\n\n",
+	    json_number_value(json_object_get(r, "seconds")),
+	    json_number_value(json_object_get(r, "lines_per_second")));
+	t = jailctl_output_table_create(5, h);
+	json_array_foreach(json_object_get(r, "filters"), i, v)
+	{
+		row[0] = jailctl_output_get(v, "filter", b[0], 64);
+		row[1] = jailctl_output_get(v, "matched", b[1], 64);
+		row[2] = jailctl_output_get(v, "ignored", b[2], 64);
+		snprintf(b[3], 64, "%zu",
+		    json_array_size(json_object_get(v, "addresses")));
+		row[3] = b[3];
+		row[4] = jailctl_output_get(v, "hostless", b[4], 64);
+		jailctl_output_table_add(t, row);
+	}
+	jailctl_output_table_print(t);
+	jailctl_output_table_free(t);
+	fflush(stdout);
+	json_array_foreach(json_object_get(r, "skipped"), i, v) fprintf(stderr,
+	    "skipped %s: %s\n", json_string_value(json_object_get(v, "filter")),
+	    json_string_value(json_object_get(v, "error")));
+}
+
 /* Load and compile a filter as a jail would; errors are printed. */
 static struct filter *
 jailctl_test_filter(const char *confdir, const char *ref)
@@ -105,19 +147,21 @@ jailctl_test_filter(const char *confdir, const char *ref)
 	return f;
 }
 
-/* jailctl test: run a filter over a log file, offline. */
+/* jailctl test: run one filter or several (--all) over a log, offline. */
 int
 jailctl_test_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"print-matched", no_argument, NULL, 'm'},
 	    {"print-unmatched", no_argument, NULL, 'u'},
-	    {"print-ignored", no_argument, NULL, 'i'}, {NULL, 0, NULL, 0}};
+	    {"print-ignored", no_argument, NULL, 'i'},
+	    {"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
 	const char *confdir = JAILD_CONFDIR, *path;
-	struct filter *f;
+	struct filter *f = NULL;
 	json_t *report;
 	FILE *in;
-	int ch, flags = 0;
+	char *cause = NULL;
+	int ch, flags = 0, all = 0, nref;
 
 	optind = 0; /* glibc: rescan from argv[1] */
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -134,33 +178,48 @@ jailctl_test_run(int argc, char **argv)
 		case 'i':
 			flags |= FILTERTEST_PRINT_IGNORED;
 			break;
+		case 'a':
+			all = 1;
+			break;
 		default:
 			jailctl_usage_of("test");
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
-		jailctl_warnx(
-		    "test: %s", argc - optind == 0   ? "missing FILTER LOG"
-		                : argc - optind == 1 ? "missing LOG"
-		                                     : "too many arguments");
+	nref = argc - optind - 1;
+	if (nref < (all ? 0 : 1) || (all && nref > 0)) {
+		jailctl_warnx("test: %s",
+		    argc - optind == 0
+		        ? (all ? "missing LOG" : "missing FILTER LOG")
+		    : all ? "--all takes no FILTER"
+		          : "missing LOG");
 		jailctl_usage_of("test");
 		return 2;
 	}
-	path = argv[optind + 1];
+	path = argv[argc - 1];
 	in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (in == NULL) {
 		jailctl_warnx("%s: %s", path, strerror(errno));
 		return 1;
 	}
-	f = jailctl_test_filter(confdir, argv[optind]);
-	report = f != NULL ? filtertest_run(f, in, flags, stdout) : NULL;
+	if (all || nref > 1) {
+		report = filtertest_many(confdir, argv + optind, (size_t)nref,
+		    all, in, flags, stdout, &cause);
+		if (report == NULL)
+			jailctl_warnx("%s", cause != NULL ? cause : "failed");
+		free(cause);
+	} else {
+		f = jailctl_test_filter(confdir, argv[optind]);
+		report =
+		    f != NULL ? filtertest_run(f, in, flags, stdout) : NULL;
+	}
 	if (in != stdin)
 		fclose(in);
 	filter_unref(f);
 	if (report == NULL)
 		return 1;
-	jailctl_output_print(report, jailctl_test_print);
+	jailctl_output_print(report,
+	    all || nref > 1 ? jailctl_test_print_many : jailctl_test_print);
 	json_decref(report);
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* Unit tests for filter.c: tag expansion, captures, hostile lines. */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "addr.h"
 #include "config.h"
 #include "filter.h"
+#include "filter_set.h"
 #include "filtertest.h"
 #include "source.h"
 
@@ -300,14 +302,152 @@ Test(filter, literal_prefilter)
 	struct filter_result res;
 	char a[ADDR_STRLEN];
 
-	cr_assert_str_eq(filter_regex_literal(f, 0),
-	    " did not issue MAIL/EXPN/VRFY/ETRN during connection to ");
-	cr_assert_null(filter_regex_literal(g, 0));
+	/* the halves of the longest run: the date may cut one of them */
+	cr_assert_str_eq(
+	    filter_regex_lit(f, 0)->p[0].s, " did not issue MAIL/EXPN/VRF");
+	cr_assert_str_eq(
+	    filter_regex_lit(f, 0)->p[1].s, "Y/ETRN during connection to ");
+	cr_assert_null(filter_regex_lit(g, 0));
 	cr_assert_eq(
 	    test_match(g, "b 1.2.3.4", &res, a, sizeof a), FILTER_MATCH);
 	cr_assert_str_eq(a, "1.2.3.4");
 	filter_unref(f);
 	filter_unref(g);
+}
+
+/* An option set inside a group ends with it; at the top level it does not. */
+Test(filter, literal_scoped_options)
+{
+	struct filter *f =
+	    test_one("^<HOST>: (?:(?i)expn|vrfy) \\[rejected\\]$");
+	struct filter *g = test_one("^(?i)<HOST> sent EXPN$");
+	struct filter *h = test_one("^<HOST> (?:x(*ACCEPT))?sent EXPN$");
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[0].s, " [reje");
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[1].s, "cted]");
+	cr_assert_eq(
+	    test_match(f, "1.2.3.4: EXPN [rejected]", &res, a, sizeof a),
+	    FILTER_MATCH);
+	cr_assert_null(filter_regex_lit(g, 0));
+	cr_assert_eq(test_match(g, "1.2.3.4 SENT expn", &res, a, sizeof a),
+	    FILTER_MATCH);
+	/* (*ACCEPT) ends the match early: " sent EXPN" is not required */
+	cr_assert_null(filter_regex_lit(h, 0));
+	cr_assert_eq(
+	    test_match(h, "1.2.3.4 x", &res, a, sizeof a), FILTER_MATCH);
+	filter_unref(f);
+	filter_unref(g);
+	filter_unref(h);
+}
+
+/* The date is cut out before the regexes run: a literal may span it. */
+Test(filter, literal_survives_date_cut)
+{
+	struct filter *f = test_one("^\\[\\]LOGIN FAILED for user: \"\\S+\" "
+	                            "from IP: <HOST>$");
+	struct filter_set *fs = filter_set_create();
+	const char *line = "[2014-01-06 10:59:38]LOGIN FAILED for user: "
+	                   "\"x\" from IP: 127.0.0.1";
+	struct filter_result res;
+	char a[ADDR_STRLEN];
+
+	cr_assert(filter_prefilterable(f));
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "127.0.0.1");
+	filter_set_add(fs, f);
+	filter_set_scan(fs, line, strlen(line));
+	cr_assert_eq(filter_match_mask(f, line, strlen(line), TEST_NOW,
+	                 filter_set_mask(fs, 0), &res),
+	    FILTER_MATCH);
+	filter_set_free(fs);
+	filter_unref(f);
+}
+
+/*
+ * A date found only at the line start (after at most two non-word bytes)
+ * can split a run only at its start: one piece, less those bytes.
+ */
+Test(filter, literal_with_line_start_date)
+{
+	struct config_regex cr = {(char *)"^- from <HOST>$", (char *)"t", 1};
+	struct filter_conf fc;
+	struct filter_result res;
+	struct filter *f;
+	const char *line = "-Nov 27 23:58:22 from 1.2.3.4";
+	char a[ADDR_STRLEN];
+
+	memset(&fc, 0, sizeof fc);
+	fc.name = (char *)"lnbeg";
+	fc.failregex = &cr;
+	fc.nfailregex = 1;
+	fc.datepattern = (char *)"{^LN-BEG}";
+	cr_assert_not_null(f = filter_create(&fc, NULL));
+	cr_assert(filter_prefilterable(f));
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[0].s, "from ");
+	cr_assert_null(filter_regex_lit(f, 0)->p[1].s);
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	cr_assert_str_eq(a, "1.2.3.4");
+	filter_unref(f);
+	/* a date anywhere: two pieces, "- fr" and "om " */
+	fc.datepattern = NULL;
+	cr_assert_not_null(f = filter_create(&fc, NULL));
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[0].s, "- fr");
+	cr_assert_str_eq(filter_regex_lit(f, 0)->p[1].s, "om ");
+	cr_assert_eq(test_match(f, line, &res, a, sizeof a), FILTER_MATCH);
+	filter_unref(f);
+}
+
+/* One shared pass gives every filter the mask its own search gives. */
+Test(filter, filter_set_masks_agree)
+{
+	const char *fa[] = {
+	    "^<HOST> sent EXPN$", "^bad user \\w+ from <HOST>$", NULL};
+	const char *fb[] = {"^ok from <HOST>$", "^(?:a|b) <HOST>$", NULL};
+	const char *fc[] = {"^user \\w+ from <HOST>$", NULL};
+	const char *lines[] = {"1.2.3.4 sent EXPN", "bad user x from 1.2.3.4",
+	    "noise sent EXPN from 5.6.7.8", "a 1.2.3.4", "ok from 9.9.9.9",
+	    "sshd: user bob from 1.2.3.4", "user bob from 1.2.3.4", "", "se",
+	    "nt EXPN", NULL};
+	struct filter *f[4];
+	struct filter_result r1, r2;
+	struct filter_set *fs = filter_set_create();
+	char *cause = NULL;
+	size_t i, k;
+
+	f[0] = test_filter(NULL, fa, NULL, &cause);
+	f[1] = test_filter(NULL, fb, NULL, &cause);
+	f[2] =
+	    test_filter("^sshd: <F-CONTENT>.+</F-CONTENT>$", fc, NULL, &cause);
+	f[3] = NULL;
+	cr_assert(filter_prefilterable(f[0]));
+	cr_assert(!filter_prefilterable(f[1]));
+	for (k = 0; k < 4; k++)
+		cr_assert_eq(filter_set_add(fs, f[k]), k);
+	for (i = 0; lines[i] != NULL; i++) {
+		filter_set_scan(fs, lines[i], strlen(lines[i]));
+		for (k = 0; k < 3; k++) {
+			cr_assert_eq(filter_set_mask(fs, k),
+			    filter_prefilter(f[k], lines[i], strlen(lines[i])),
+			    "line %zu filter %zu", i, k);
+			cr_assert_eq(
+			    filter_match_mask(f[k], lines[i], strlen(lines[i]),
+			        TEST_NOW, filter_set_mask(fs, k), &r1),
+			    filter_match(f[k], lines[i], strlen(lines[i]),
+			        TEST_NOW, &r2));
+		}
+		cr_assert_eq(filter_set_mask(fs, 3), 0);
+	}
+	filter_set_scan(fs, "1.2.3.4 sent EXPN", 17);
+	cr_assert_eq(filter_set_mask(fs, 0), 1);
+	filter_set_scan(fs, "sshd: user bob from 1.2.3.4", 27);
+	cr_assert_eq(filter_set_mask(fs, 2), 1);
+	filter_set_scan(fs, "user bob from 1.2.3.4", 21);
+	cr_assert_eq(filter_set_mask(fs, 2), 0, "the prefregex's literal");
+	filter_set_free(fs);
+	for (k = 0; k < 3; k++)
+		filter_unref(f[k]);
 }
 
 Test(filter, subnet_and_python_syntax)
@@ -708,4 +848,76 @@ Test(filter, host_zone_id_and_mapped_port)
 	    FILTER_NOMATCH);
 	filter_unref(f);
 	filter_unref(g);
+}
+
+/* Write path with text; path is built from dir and name. */
+static void
+test_write(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	cr_assert_not_null(fp = fopen(path, "w"), "%s", path);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* --all: every filter of the config, one pass, coverage per filter. */
+Test(filter, filtertest_all_coverage)
+{
+	char dir[] = "/tmp/jaild-test-all.XXXXXX", sub[600], cmd[700];
+	char *cause = NULL;
+	const char *log = "Nov 27 23:58:22 h a: bad from 10.0.0.1\n"
+	                  "Nov 27 23:58:22 h b: worse from 10.0.0.2\n"
+	                  "Nov 27 23:58:23 h a: bad from 10.0.0.3\n"
+	                  "Nov 27 23:58:24 h c: noise\n";
+	char *const refs[] = {(char *)"alpha", (char *)"beta"};
+	json_t *rep, *fl;
+	FILE *in;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/filters", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	test_write(dir, "jaild.conf", "[jaild]\n");
+	test_write(sub, "alpha.conf",
+	    "[Definition]\nfailregex = ^\\s*\\S+ a: bad from <HOST>$\n");
+	test_write(sub, "beta.conf",
+	    "[Definition]\nfailregex = ^\\s*\\S+ b: worse from <HOST>$\n");
+	test_write(sub, "common.conf", "[INCLUDES]\n");
+	cr_assert_not_null(in = tmpfile());
+	fputs(log, in);
+	rewind(in);
+	rep = filtertest_many(dir, NULL, 0, 1, in, 0, NULL, &cause);
+	cr_assert_not_null(rep, "%s", cause ? cause : "?");
+	cr_assert_eq(json_integer_value(json_object_get(rep, "lines")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "none")), 1);
+	fl = json_object_get(rep, "filters");
+	cr_assert_eq(json_array_size(fl), 2);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(fl, 0), "filter")),
+	    "alpha");
+	cr_assert_eq(json_integer_value(
+	                 json_object_get(json_array_get(fl, 0), "matched")),
+	    2);
+	cr_assert_eq(json_integer_value(
+	                 json_object_get(json_array_get(fl, 1), "matched")),
+	    1);
+	cr_assert_eq(json_array_size(json_object_get(rep, "skipped")), 1);
+	json_decref(rep);
+	/* named filters, and a name that does not load is an error */
+	rewind(in);
+	rep = filtertest_many(dir, refs, 2, 0, in, 0, NULL, &cause);
+	cr_assert_not_null(rep);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "none")), 1);
+	json_decref(rep);
+	rewind(in);
+	cr_assert_null(filtertest_many(dir,
+	    (char *const[]){(char *)"alpha", (char *)"nosuch"}, 2, 0, in, 0,
+	    NULL, &cause));
+	cr_assert_not_null(cause);
+	free(cause);
+	fclose(in);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
 }
