@@ -45,7 +45,7 @@ echo "$out" | grep -q '^usage: .* unban ADDR \[JAIL\] | --all \[JAIL\]$' ||
 expect 0 "$JAILCTL" status -h
 echo "$out" | grep -q 'status \[JAIL | --all\]' || e2e_fail "status -h: $out"
 expect 0 "$JAILCTL" test --help
-echo "$out" | grep -q 'test .*FILTER LOG' || e2e_fail "test --help: $out"
+echo "$out" | grep -q 'test .*FILTER... | --all LOG' || e2e_fail "test --help: $out"
 expect 0 "$JAILD" --help
 echo "$out" | grep -q '^usage: jaild' || e2e_fail "jaild --help: $out"
 expect 2 "$JAILCTL" frobnicate
