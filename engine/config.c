@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_table.h"
+#include "fleet_conf.h"
 #include "config.h"
 #include "config_store.h"
 #include "duration.h"
@@ -1023,6 +1024,7 @@ config_load(const char *confdir, struct conf_errors *errs)
 	}
 	free(stems);
 	free(dir);
+	L.cfg->fleet = fleet_conf_load(global, L.cfg, errs);
 	config_store_free(global);
 	if (errs->n != nerr) {
 		config_free(L.cfg);
@@ -1050,6 +1052,7 @@ config_free(struct config *cfg)
 	free(cfg->ctl_group);
 	free(cfg->pidfile);
 	free(cfg->metrics_listen);
+	fleet_conf_free(cfg->fleet);
 	free(cfg);
 }
 

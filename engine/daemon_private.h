@@ -102,6 +102,7 @@ struct daemon {
 	int globs_on;
 	struct service_pidfile *pidfile;
 	struct metrics *metrics;
+	struct fleet *fleet; /* [fleet], or NULL */
 };
 
 /* daemon.c: the life cycle, bans and the end of a turn. */

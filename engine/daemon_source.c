@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon_private.h"
+#include "fleet.h"
 #include "jail.h"
 #include "journal.h"
 #include "log.h"
@@ -46,6 +47,10 @@ daemon_source_line_cb(
 				cause = NULL;
 			}
 			free(copy);
+			break;
+		case JAIL_FAILURE:
+			fleet_publish(daemon_fleet(ds->d), j, FLEET_FAILURE,
+			    &ev.addr, ev.when, 0, 1, "failure");
 			break;
 		case JAIL_SATURATION:
 			log_info("jail %s: saturation signal (%llu seen)",

@@ -63,11 +63,12 @@ jailctl_usage(void)
 	    "usage: jailctl [-S SOCKET] [-j] COMMAND ...\n"
 	    "  status [JAIL]                 jails, or one jail in detail\n"
 	    "  ban JAIL ADDR[/LEN] [DURATION]\n"
-	    "  unban ADDR [JAIL]             unban --all [JAIL]\n"
+	    "  unban [--local] ADDR [JAIL]   unban --all [JAIL]\n"
 	    "  list [JAIL]                   active bans with expiry\n"
 	    "  history ADDR                  every ban of an address\n"
 	    "  reload                        re-read the config, keep bans\n"
 	    "  metrics                       Prometheus text\n"
+	    "  fleet                         fleet nodes, lag, queued events\n"
 	    "  test [-c CONFDIR] [--print-matched] [--print-unmatched]\n"
 	    "       [--print-ignored] FILTER LOGFILE|-   offline filter run\n"
 	    "SOCKET defaults to $JAILD_SOCKET, else " JAILCTL_SOCKET ".\n");
@@ -571,6 +572,20 @@ jailctl_print_jail_summary(const json_t *r)
 	free(logpaths);
 }
 
+/* A ban's reason, with the fleet node it came from if not this one. */
+static const char *
+jailctl_reason(const json_t *v, char *buf, size_t len)
+{
+	const char *origin = json_string_value(json_object_get(v, "origin"));
+	char tmp[64];
+	const char *reason = jailctl_get(v, "reason", tmp, sizeof tmp);
+
+	if (origin == NULL)
+		return reason;
+	snprintf(buf, len, "%.24s (from %.24s)", reason, origin);
+	return buf;
+}
+
 /* Print one jail: summary, then its bans. */
 static void
 jailctl_print_status_jail(const json_t *r)
@@ -595,7 +610,7 @@ jailctl_print_status_jail(const json_t *r)
 		row[2] = jailctl_fmt_time(
 		    json_object_get(v, "until"), "never", b[2], 64);
 		row[3] = jailctl_get(v, "failures", b[3], 64);
-		row[4] = jailctl_get(v, "reason", b[4], 64);
+		row[4] = jailctl_reason(v, b[4], 64);
 		jailctl_table_add(t, row);
 	}
 	fputc('\n', stdout);
@@ -638,7 +653,7 @@ jailctl_print_list(const json_t *r)
 		row[3] = jailctl_fmt_time(
 		    json_object_get(v, "until"), "never", b[3], 64);
 		row[4] = jailctl_get(v, "failures", b[4], 64);
-		row[5] = jailctl_get(v, "reason", b[5], 64);
+		row[5] = jailctl_reason(v, b[5], 64);
 		jailctl_table_add(t, row);
 	}
 	jailctl_table_print(t);
@@ -689,7 +704,7 @@ jailctl_print_history(const json_t *r)
 		row[3] = jailctl_fmt_time(
 		    json_object_get(v, "end"), "never", b[3], 64);
 		row[4] = jailctl_get(v, "failures", b[4], 64);
-		row[5] = jailctl_get(v, "reason", b[5], 64);
+		row[5] = jailctl_reason(v, b[5], 64);
 		row[6] = jailctl_history_state(v, b[6], sizeof b[6]);
 		jailctl_table_add(t, row);
 	}
@@ -742,6 +757,47 @@ jailctl_print_metrics(const json_t *r)
 		fputs(text, stdout);
 }
 
+/* Print this fleet node, then every node PostgreSQL knows. */
+static void
+jailctl_print_fleet(const json_t *r)
+{
+	static const char *const h[] = {
+	    "NODE", "LAST SEEN", "APPLIED", "BEHIND", "QUEUED"};
+	struct jailctl_table *t;
+	const char *row[5];
+	char b[5][64];
+	json_t *v;
+	size_t i;
+
+	printf("node        %s (%s)\n", jailctl_get(r, "node", b[0], 64),
+	    json_is_true(json_object_get(r, "connected")) ? "connected"
+	                                                  : "PostgreSQL down");
+	printf("queued      %s events not yet sent\n",
+	    jailctl_get(r, "queued", b[0], 64));
+	printf("events      %s sent, %s received, %s applied, %s refused, "
+	       "%s ignored here\n",
+	    jailctl_get(r, "sent", b[0], 64),
+	    jailctl_get(r, "received", b[1], 64),
+	    jailctl_get(r, "applied", b[2], 64),
+	    jailctl_get(r, "refused", b[3], 64),
+	    jailctl_get(r, "ignored", b[4], 64));
+	printf("lag         %.3f s (the last remote event)\n\n",
+	    json_number_value(json_object_get(r, "lag")));
+	t = jailctl_table_create(5, h);
+	json_array_foreach(json_object_get(r, "nodes"), i, v)
+	{
+		row[0] = jailctl_get(v, "node", b[0], 64);
+		row[1] = jailctl_fmt_time(
+		    json_object_get(v, "last_seen"), "-", b[1], 64);
+		row[2] = jailctl_get(v, "applied", b[2], 64);
+		row[3] = jailctl_get(v, "behind", b[3], 64);
+		row[4] = jailctl_get(v, "queued", b[4], 64);
+		jailctl_table_add(t, row);
+	}
+	jailctl_table_print(t);
+	jailctl_table_free(t);
+}
+
 /* Set obj[key] to a command-line string; -1 if it is not UTF-8. */
 static int
 jailctl_arg(json_t *obj, const char *key, const char *value)
@@ -769,6 +825,11 @@ jailctl_args(int argc, char **argv)
 		if (argc > 3)
 			rc |= jailctl_arg(args, "duration", argv[3]);
 	} else if (strcmp(cmd, "unban") == 0) {
+		if (argc > 2 && strcmp(argv[1], "--local") == 0) {
+			json_object_set_new(args, "local", json_true());
+			argv++;
+			argc--;
+		}
 		if (strcmp(argv[1], "--all") == 0)
 			json_object_set_new(args, "all", json_true());
 		else
@@ -946,11 +1007,12 @@ static const struct jailctl_cmd {
 } jailctl_cmds[] = {
     {"status", 0, 1, jailctl_print_status},
     {"ban", 2, 3, jailctl_print_ban},
-    {"unban", 1, 2, jailctl_print_unban},
+    {"unban", 1, 3, jailctl_print_unban},
     {"list", 0, 1, jailctl_print_list},
     {"history", 1, 1, jailctl_print_history},
     {"reload", 0, 0, jailctl_print_reload},
     {"metrics", 0, 0, jailctl_print_metrics},
+    {"fleet", 0, 0, jailctl_print_fleet},
     {NULL, 0, 0, NULL},
 };
 
