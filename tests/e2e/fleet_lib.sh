@@ -188,3 +188,20 @@ fleet_fail() {
 		e2e_idle_line "$2" "$T/$1/mail.log"
 	done
 }
+
+# fleet_storm N PREFIX COUNT: one idle line for each of COUNT addresses
+# PREFIX.X.Y (X.Y from 0.1 on), appended to N's log in one write.
+fleet_storm() {
+	local stamp
+	stamp=$(e2e_stamp)
+	awk -v s="$stamp" -v p="$2" -v n="$3" -v pid=$$ 'BEGIN {
+	    for (i = 1; i <= n; i++)
+		printf "%s mx sm-mta[%d]: 6ARS%010d: [%s.%d.%d] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4\n",
+		    s, pid, i, p, int(i / 250), i % 250 + 1 }' >"$T/storm.tmp"
+	cat "$T/storm.tmp" >>"$T/$1/mail.log"
+}
+
+# How many single IPv4 addresses N's kernel set holds.
+fleet_count() {
+	fleet_elems "$1" | grep -c .
+}
