@@ -19,9 +19,10 @@ fleet_check() {
 		e2e_skip "jaild was built without libpq (configure --with-libpq)"
 }
 
-# Run a PostgreSQL command as nobody.
+# Run a PostgreSQL command as nobody (in namespace $FLEET_PG_NS if set).
 fleet_pg_as() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	${FLEET_PG_NS:+ip netns exec "$FLEET_PG_NS"} \
+	    setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    --inh-caps=-all "$@"
 }
 
@@ -76,6 +77,7 @@ fleet_cleanup() {
 	for n in $FLEET_NODES; do fleet_stop "$n"; done
 	fleet_pg_stop
 	for n in $FLEET_NODES; do ip netns del "jf-$n-$$" 2>/dev/null; done
+	[ -n "${FLEET_PG_NS:-}" ] && ip netns del "$FLEET_PG_NS" 2>/dev/null
 	e2e_cleanup
 }
 
@@ -121,6 +123,27 @@ findtime = 10m
 bantime = ${FLEET_BANTIME:-1h}
 fleet = ${FLEET_MODE:-share}
 EOC
+}
+
+# fleet_db_ns: put PostgreSQL in a namespace of its own, listening on TCP;
+# fleet_link N I then joins node N to it over a veth pair (10.213.I.2 on
+# the node, 10.213.I.1 on the database side) and prints the node's url.
+fleet_db_ns() {
+	FLEET_PG_NS=jf-db-$$
+	ip netns add "$FLEET_PG_NS" || e2e_skip "cannot create network namespaces"
+	ip netns exec "$FLEET_PG_NS" ip link set lo up
+	FLEET_PG_TCP='*'
+}
+
+fleet_link() {
+	local n=$1 i=$2
+	ip link add "jfn$i-$$" netns "jf-$n-$$" type veth \
+	    peer name "jfd$i-$$" netns "$FLEET_PG_NS" || e2e_skip "cannot create a veth pair"
+	fleet_in "$n" ip link set "jfn$i-$$" name eth0
+	fleet_in "$n" ip addr add "10.213.$i.2/24" dev eth0
+	fleet_in "$n" ip link set eth0 up
+	ip netns exec "$FLEET_PG_NS" ip addr add "10.213.$i.1/24" dev "jfd$i-$$"
+	ip netns exec "$FLEET_PG_NS" ip link set "jfd$i-$$" up
 }
 
 # Run a command inside node N's namespace.
