@@ -155,10 +155,14 @@ fleet_in() {
 
 fleet_start() {
 	local n=$1 d=$T/$1 pid
-	fleet_in "$n" "$JAILD" -f -v -c "$d/conf" >>"$d/jaild.log" 2>&1 &
+	# ip netns exec execs jaild: $! is jaild's own pid (a function run
+	# in the background would be a subshell, and kill would miss it).
+	ip netns exec "jf-$n-$$" "$JAILD" -f -v -c "$d/conf" \
+	    >>"$d/jaild.log" 2>&1 &
 	pid=$!
 	eval "FLEET_PID_$n=$pid"
-	e2e_wait 10 "jaild $n answers" fjc "$n" status || {
+	e2e_wait 10 "jaild $n answers" \
+	    'kill -0 '$pid' && fjc '$n' status' || {
 		e2e_fail "jaild $n did not start"
 		tail -20 "$d/jaild.log" >&2
 		exit 1

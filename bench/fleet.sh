@@ -1,0 +1,50 @@
+#!/bin/bash
+# The fleet's figures, on a real PostgreSQL (a cluster of its own, run as
+# nobody, fsync off) and three jaild in three network namespaces sharing
+# it by its Unix socket (tests/e2e/fleet_lib.sh).  Times are taken from
+# `nft monitor new elements` in each namespace (bench/fleet_driver.py).
+#   sudo top_builddir=BUILD bash bench/fleet.sh [N_LAT] [N_STORM] [N_CATCHUP]
+# N_LAT bans one at a time (default 300): line on A -> A's kernel set ->
+# B's and C's, p50/p99; N_STORM bans in one write on A (default 10000):
+# until all are in B's and C's sets; N_CATCHUP bans made while C is down
+# (default 100000): from C's start until all are in its set.
+here=$(cd "$(dirname "$0")" && pwd)
+export top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/fleet_lib.sh"
+E2E_NAME=fleet-bench
+NLAT=${1:-300}
+NSTORM=${2:-10000}
+NCATCH=${3:-100000}
+FLEET_MAXRETRY=1
+FLEET_BANTIME=1d
+DRV="python3 $here/fleet_driver.py"
+
+fleet_setup
+fleet_pg_start
+for n in a b c; do fleet_node $n; done
+for n in a b c; do fleet_start $n; done
+ns() { echo "jf-$1-$$"; }
+echo "uptime: $(uptime)"
+
+# Latency, one ban at a time.
+$DRV latency "$T/a/mail.log" "$NLAT" "$(ns a)" "$(ns b)" "$(ns c)"
+# A storm in one write.  A fresh pair of address ranges (10.40 + ...)
+# would clash with the latency run: clear every node's bans first.
+for n in a b c; do fjc $n unban --local --all >/dev/null; done
+sleep 1
+$DRV storm "$T/a/mail.log" "$NSTORM" "$(ns a)" "$(ns b)" "$(ns c)"
+
+# Catch-up: C down while A bans NCATCH addresses (B gets them), then
+# C starts and applies them all from the table.
+for n in a b c; do fjc $n unban --local --all >/dev/null; done
+fleet_stop c
+$DRV storm "$T/a/mail.log" "$NCATCH" "$(ns a)" "$(ns b)" | sed 's/^/(c down) /'
+$DRV watch "$NCATCH" "$(ns c)" "$T/c.start" &
+drv=$!
+sleep 0.5
+date +%s.%N >"$T/c.start"
+fleet_start c
+wait $drv
+echo "c applied $(fjc c -j fleet | jq .applied) events, cursor $(fjc c -j fleet | jq .cursor)"
+E2E_FAILED=0
