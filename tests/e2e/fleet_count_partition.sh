@@ -80,4 +80,4 @@ e2e_wait 30 "a's ban reaches c" fleet_in_set c 10.71.0.1 ||
 	e2e_fail "c logged the loss $(grep -c 'fleet: lost PostgreSQL' "$T/c/jaild.log") times"
 [ "$(grep -c 'fleet: PostgreSQL reachable again' "$T/c/jaild.log")" = 1 ] ||
 	e2e_fail "c did not log the recovery once"
-e2e_done
+fleet_done

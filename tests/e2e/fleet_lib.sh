@@ -232,3 +232,15 @@ fleet_storm() {
 fleet_count() {
 	fleet_elems "$1" | grep -c .
 }
+
+# Stop the nodes, fail on any sanitizer report in their logs, and end.
+fleet_done() {
+	local n
+	for n in $FLEET_NODES; do fleet_stop "$n"; done
+	for n in $FLEET_NODES; do
+		grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' \
+		    "$T/$n/jaild.log" 2>/dev/null &&
+			e2e_fail "sanitizer report in $n's log: $(grep -m1 -E 'Sanitizer|runtime error' "$T/$n/jaild.log")"
+	done
+	e2e_done
+}

@@ -99,4 +99,4 @@ for n in a b; do
 	[ "$(grep -c 'fleet: PostgreSQL reachable again' "$T/$n/jaild.log")" = 1 ] ||
 		e2e_fail "$n did not log the recovery once"
 done
-e2e_done
+fleet_done

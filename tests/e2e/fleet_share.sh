@@ -79,8 +79,12 @@ fjc a -j list | jq -e '.bans[] | select(.addr == "0.0.0.0/0" or
 
 # jailctl fleet and the metrics.
 fjc a fleet | grep -q '^node  *a (connected)' || e2e_fail "jailctl fleet: $(fjc a fleet)"
-[ "$(fjc a -j fleet | jq '.nodes | length')" -ge 3 ] ||
+# (the node list is read every 10 s)
+e2e_wait 15 "a lists three nodes" \
+    '[ "$(fjc a -j fleet | jq ".nodes | length")" = 3 ]' ||
 	e2e_fail "jailctl fleet lists $(fjc a -j fleet | jq '.nodes | length') nodes"
+fjc a -j fleet | jq -e '.nodes[] | select(.node == "b") | .behind >= 0' \
+    >/dev/null || e2e_fail "jailctl fleet: no lag for b"
 fjc b metrics | grep -q '^jaild_fleet_events_received_total [1-9]' ||
 	e2e_fail "no jaild_fleet_events_received_total"
 fjc a metrics | grep -q '^jaild_fleet_queue_length 0' ||
@@ -90,4 +94,4 @@ fjc a metrics | grep -q '^jaild_fleet_queue_length 0' ||
 [ "$(fleet_psql -c "SELECT count(*) FROM jaild_events WHERE node <> 'evil'
     GROUP BY node, epoch, seq HAVING count(*) > 1" | wc -l)" = 0 ] ||
 	e2e_fail "duplicate events in the table"
-e2e_done
+fleet_done
