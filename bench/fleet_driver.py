@@ -8,9 +8,6 @@ until each address shows up in the kernel sets of the nodes, as seen by
                                         first NS -> each other NS
   fleet_driver.py storm LOG N NS...     N addresses in one write: ms until
                                         all N are in each NS's set
-  fleet_driver.py watch N NS FILE       ms from the time in FILE (written
-                                        when the node starts) until N
-                                        addresses are in NS's set
 """
 import os, re, select, subprocess, sys, time
 
@@ -120,24 +117,9 @@ def storm(log, n, nss):
         for k, ns in enumerate(nss)))
 
 
-def watch(n, ns, startfile):
-    mon = Monitor(ns)
-    t_end = time.time() + 300
-    while len(mon.seen) < n and time.time() < t_end:
-        mon.poll(0.5)
-    mon.close()
-    with open(startfile) as f:
-        t0 = float(f.read())
-    last = max(mon.seen.values()) if mon.seen else t0
-    print("catch-up: %d of %d in %s's set %.0f ms after its start" % (
-        len(mon.seen), n, ns, (last - t0) * 1e3))
-
-
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "latency":
         latency(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif mode == "storm":
         storm(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
-    elif mode == "watch":
-        watch(int(sys.argv[2]), sys.argv[3], sys.argv[4])
