@@ -5,6 +5,7 @@
 # the cost of a NOTIFY as idle listeners are added (each listener is a
 # psql session that ran LISTEN and waits on a pipe).
 #   sudo top_builddir=BUILD bash bench/fleet_scale.sh [SECONDS]
+# (LISTENERS="0 100 500": the listener counts to try)
 here=$(cd "$(dirname "$0")" && pwd)
 export top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -28,7 +29,9 @@ fleet_psql -c "INSERT INTO jaild_events (node, epoch, seq, kind, jail, addr,
     'mail', '10.' || (g >> 16) % 256 || '.' || (g >> 8) % 256 || '.' ||
     g % 256, 0, 4102444800, 4102444800 FROM generate_series(1, 1000000) g;
     INSERT INTO jaild_nodes (node, last_seen, applied) SELECT 'n' || g, now(),
-    999999 FROM generate_series(0, 999) g; VACUUM ANALYZE"
+    999999 FROM generate_series(0, 999) g"
+fleet_psql -c "VACUUM ANALYZE jaild_events"
+fleet_psql -c "VACUUM ANALYZE jaild_nodes"
 max=$(fleet_psql -c "SELECT max(id) FROM jaild_events")
 echo "uptime: $(uptime)"
 
@@ -38,7 +41,7 @@ pgb() {
 	printf '%s\n' "$@" >"$T/$name.sql"
 	chmod 644 "$T/$name.sql"
 	pgbench -n -h "$T/pgsock" -U jaild -T "$SECS" -c "$clients" -j 2 \
-	    -f "$T/$name.sql" postgres 2>/dev/null |
+	    -f "$T/$name.sql" postgres 2>"$T/pgbench.err" |
 	    awk -v n="$name" -v c="$clients" '/^tps/ { printf "%-28s clients %3d  %8.0f tps\n", n, c, $3 }
 	        /latency average/ { lat = $4 } END { }'
 }
@@ -64,7 +67,7 @@ INSERT INTO jaild_events (node, epoch, seq, kind, jail, addr, start_at, end_at)
     ON CONFLICT DO NOTHING;
 NOTIFY jaild_fleet;
 COMMIT;"
-for want in 0 100 500; do
+for want in ${LISTENERS:-0 100 500}; do
 	have=$(echo $LPIDS | wc -w)
 	while [ "$have" -lt "$want" ]; do
 		mkfifo "$T/l$have"
@@ -82,4 +85,5 @@ for want in 0 100 500; do
 	pgb "insert+notify ($want listening)" 4 "$notify_sql"
 done
 for p in $LPIDS; do kill "$p" 2>/dev/null; done
+tail -3 "$T/pgbench.err"
 E2E_FAILED=0
