@@ -134,6 +134,27 @@ fleet_pg_kind_name(enum fleet_kind k)
 	return k == FLEET_BAN ? "ban" : k == FLEET_UNBAN ? "unban" : "failure";
 }
 
+/* libpq's last error on one line (it ends in, and may hold, newlines). */
+static const char *
+fleet_pg_error(struct fleet_pg *pg)
+{
+	static __thread char buf[512];
+	const char *m = pg->conn != NULL ? PQerrorMessage(pg->conn) : "";
+	size_t i, n = 0;
+
+	for (i = 0; m[i] != '\0' && n + 1 < sizeof buf; i++) {
+		if (m[i] == '\n' || m[i] == '\t' || m[i] == '\r') {
+			if (n > 0 && buf[n - 1] != ' ')
+				buf[n++] = ' ';
+		} else
+			buf[n++] = m[i];
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Run sql; 0 if it returned status want. */
 static int
 fleet_pg_exec(struct fleet_pg *pg, const char *sql, ExecStatusType want)
@@ -142,7 +163,7 @@ fleet_pg_exec(struct fleet_pg *pg, const char *sql, ExecStatusType want)
 	int rc = PQresultStatus(r) == want ? 0 : -1;
 
 	if (rc != 0 && PQstatus(pg->conn) == CONNECTION_OK)
-		log_warnx("fleet: %s", PQerrorMessage(pg->conn));
+		log_warnx("fleet: %s", fleet_pg_error(pg));
 	PQclear(r);
 	return rc;
 }
@@ -223,7 +244,7 @@ fleet_pg_connect(struct fleet_pg *pg)
 		if (!pg->down_logged) {
 			log_warnx("fleet: cannot reach PostgreSQL: %s; banning "
 			          "goes on here and events are queued",
-			    PQerrorMessage(pg->conn));
+			    fleet_pg_error(pg));
 			pg->down_logged = 1;
 			pg->down_since = time(NULL);
 		}
@@ -254,7 +275,7 @@ fleet_pg_lost(struct fleet_pg *pg)
 	if (!pg->down_logged) {
 		log_warnx("fleet: lost PostgreSQL: %s; banning goes on here "
 		          "and events are queued",
-		    pg->conn != NULL ? PQerrorMessage(pg->conn) : "");
+		    fleet_pg_error(pg));
 		pg->down_logged = 1;
 		pg->down_since = time(NULL);
 	}
@@ -321,8 +342,7 @@ fleet_pg_insert(struct fleet_pg *pg, const struct fleet_event *v, size_t n)
 		r = PQexecParams(
 		    pg->conn, sql, 10, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			log_warnx(
-			    "fleet: insert: %s", PQerrorMessage(pg->conn));
+			log_warnx("fleet: insert: %s", fleet_pg_error(pg));
 			rc = -1;
 		}
 		PQclear(r);

@@ -3,7 +3,8 @@
 # network namespaces share one database.  A ban from log lines on A lands
 # in B's and C's kernel sets, with A as its origin; an unban on C lifts it
 # on A and B; "unban --local" lifts it on one node only; a bad row is
-# refused; a fleet ban covering a node's ignoreip is not applied there.
+# refused; a fleet ban covering a node's ignoreip is not applied there;
+# rows that ended days ago are purged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet_lib.sh"
 
@@ -12,7 +13,23 @@ fleet_pg_start
 for n in a b c; do fleet_node $n; done
 # C never bans 10.88.0.0/16, whoever asks.
 sed -i 's|^ignoreip = .*|& 10.88.0.0/16|' "$T/c/conf/jaild.conf"
-for n in a b c; do fleet_start $n; done
+# A starts alone and creates the schema; rows that ended days ago are
+# purged when the next node connects (a permanent ban stays).
+fleet_start a
+old=$(($(date +%s) - 3 * 86400))
+fleet_psql -c "INSERT INTO jaild_events (node, epoch, seq, kind, jail, addr,
+    start_at, end_at, expires) VALUES
+    ('old', 'x', 1, 'ban', 'mail', '10.97.0.1', $old, $((old + 60)), $((old + 60))),
+    ('old', 'x', 2, 'ban', 'mail', '10.97.0.2', $old, 0, NULL),
+    ('old', 'x', 3, 'unban', 'mail', '10.97.0.2', $((old + 9)), 0, $((old + 9))),
+    ('old', 'x', 4, 'ban', 'mail', '10.97.0.3', $old, 0, NULL)"
+old_rows() {
+	fleet_psql -c "SELECT string_agg(seq::text, ',' ORDER BY seq)
+	    FROM jaild_events WHERE node = 'old'"
+}
+for n in b c; do fleet_start $n; done
+e2e_wait 10 "old rows purged" '[ "$(old_rows)" = 4 ]' ||
+	e2e_fail "after the purge the old rows left are $(old_rows), not 4"
 e2e_wait 10 "three nodes in jaild_nodes" \
     '[ "$(fleet_psql -c "SELECT count(*) FROM jaild_nodes")" = 3 ]' ||
 	e2e_fail "the nodes did not register"
@@ -28,8 +45,10 @@ fjc b -j list | jq -e '.bans[] | select(.addr == "10.99.0.1") |
 fjc a -j list | jq -e '.bans[] | select(.addr == "10.99.0.1") |
     .origin == null' >/dev/null || e2e_fail "a's own ban has an origin"
 fjc c list | grep -q '10.99.0.1.*(from a)' || e2e_fail "c's list shows no origin"
-[ "$(fleet_store_bans b)" = "10.99.0.1 a" ] ||
+fleet_store_bans b | grep -qx "10.99.0.1 a" ||
 	e2e_fail "b's store: $(fleet_store_bans b)"
+fleet_store_bans b | grep -qx "10.97.0.3 old" ||
+	e2e_fail "b's store lacks the permanent ban the purge kept"
 fjc b -j history 10.99.0.1 | jq -e '.bans[0].origin == "a"' >/dev/null ||
 	e2e_fail "b's history has no origin"
 
