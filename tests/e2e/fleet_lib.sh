@@ -115,7 +115,7 @@ EOC
 [mail]
 enabled = true
 filter = sendmail-idle
-action = nftables
+action = ${FLEET_ACTION:-nftables}
 logpath = $d/mail.log
 port = 25
 maxretry = ${FLEET_MAXRETRY:-2}
