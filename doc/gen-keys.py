@@ -11,7 +11,7 @@ usage: doc/gen-keys.py [--check] [top_srcdir]
 import re
 import sys
 
-SCOPES = {"D": "jaild", "J": "jail", "F": "filter", "A": "action"}
+SCOPES = {"D": "jaild", "L": "fleet", "J": "jail", "F": "filter", "A": "action"}
 TYPES = {
     "STRING": "string", "INT": "integer", "BOOL": "boolean",
     "DURATION": "duration", "REGEX_LIST": "regex list",

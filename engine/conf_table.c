@@ -15,6 +15,7 @@
 #define J CONF_TABLE_JAIL
 #define F CONF_TABLE_FILTER
 #define A CONF_TABLE_ACTION
+#define L CONF_TABLE_FLEET
 #define DAY ((int64_t)24 * 3600)
 #define YEAR (366 * DAY)
 
@@ -43,6 +44,17 @@ const struct conf_table_entry conf_table[] = {
     {"metrics_listen", CONF_TABLE_STRING, D, 0, 0, NULL,
         "ADDRESS:PORT to serve Prometheus metrics on over HTTP "
         "(e.g. 127.0.0.1:9433); unset: only jailctl metrics."},
+
+    /* [fleet] */
+    {"url", CONF_TABLE_STRING, L, 0, 0, NULL,
+        "PostgreSQL database the fleet shares, as a libpq conninfo or URI "
+        "(TLS, passwords and .pgpass work as in libpq)."},
+    {"node", CONF_TABLE_STRING, L, 0, 0, NULL,
+        "This server's name in the fleet; default: the host name."},
+    {"minprefix4", CONF_TABLE_INT, L, 1, 32, "16",
+        "Fleet bans of IPv4 prefixes shorter than this are refused."},
+    {"minprefix6", CONF_TABLE_INT, L, 1, 128, "32",
+        "Fleet bans of IPv6 prefixes shorter than this are refused."},
 
     /* jails */
     {"enabled", CONF_TABLE_BOOL, J, 0, 1, "false",
@@ -156,6 +168,10 @@ const struct conf_table_entry conf_table[] = {
     {"subnet.window", CONF_TABLE_DURATION, J, 0, 100 * YEAR, "1h",
         "Only hosts banned within this window count toward "
         "subnet.threshold (0: any time)."},
+    {"fleet", CONF_TABLE_STRING, J, 0, 0, "off",
+        "off; share: bans made on any node of the [fleet] apply here "
+        "too; count: also, failures on every node count toward "
+        "maxretry."},
     {"ignoreself", CONF_TABLE_BOOL, J, 0, 1, "true",
         "Never ban the host's own interface addresses, nor a subnet "
         "holding one."},

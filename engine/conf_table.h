@@ -22,6 +22,7 @@ enum conf_table_type {
 #define CONF_TABLE_JAIL 0x2 /* a jail section (or [DEFAULT]) */
 #define CONF_TABLE_FILTER 0x4 /* a filter's [Definition] */
 #define CONF_TABLE_ACTION 0x8 /* an action's [Definition] */
+#define CONF_TABLE_FLEET 0x10 /* [fleet] in jaild.conf */
 
 struct conf_table_entry {
 	const char *name;

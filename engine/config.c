@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_table.h"
+#include "fleet_conf.h"
 #include "config.h"
 #include "config_store.h"
 #include "duration.h"
@@ -1071,6 +1072,7 @@ config_load(const char *confdir, struct conf_errors *errs)
 	}
 	free(stems);
 	free(dir);
+	L.cfg->fleet = fleet_conf_load(global, L.cfg, errs);
 	config_store_free(global);
 	if (errs->n != nerr) {
 		config_free(L.cfg);
@@ -1114,6 +1116,7 @@ config_unref(struct config *cfg)
 	free(cfg->ctl_admin_group);
 	free(cfg->pidfile);
 	free(cfg->metrics_listen);
+	fleet_conf_free(cfg->fleet);
 	free(cfg);
 }
 

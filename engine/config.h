@@ -100,6 +100,7 @@ struct config {
 	size_t nfilter_dirs;
 	struct jail_conf **jails; /* every jail, enabled or not */
 	size_t njails;
+	struct fleet_conf *fleet; /* [fleet], or NULL */
 };
 
 /*

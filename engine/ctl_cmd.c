@@ -8,6 +8,7 @@
 #include "ctl_cmd.h"
 #include "daemon.h"
 #include "duration.h"
+#include "fleet.h"
 #include "log.h"
 #include "metrics.h"
 #include "saturation.h"
@@ -101,13 +102,20 @@ ctl_cmd_jail(struct daemon *d, const char *name, const char **code, char **msg)
 	return j;
 }
 
+/* The fleet node a ban came from, or null for this one. */
+static json_t *
+ctl_cmd_origin(const char *origin)
+{
+	return origin[0] != '\0' ? json_string(origin) : json_null();
+}
+
 static json_t *
 ctl_cmd_ban_json(const struct jail *j, const struct jail_ban *b)
 {
-	return json_pack("{s:s, s:o, s:I, s:o, s:i, s:s}", "jail", j->name,
+	return json_pack("{s:s, s:o, s:I, s:o, s:i, s:s, s:o}", "jail", j->name,
 	    "addr", ctl_cmd_addr(&b->addr), "since", (json_int_t)b->start,
 	    "until", ctl_cmd_time(b->end), "failures", b->failures, "reason",
-	    b->reason);
+	    b->reason, "origin", ctl_cmd_origin(b->origin));
 }
 
 /* Append every ban of j to the array. */
@@ -428,16 +436,19 @@ ctl_cmd_ban(void *arg, const struct ctl_peer *peer, json_t *args,
 	    ctl_cmd_addr(&b->addr), "until", ctl_cmd_time(b->end));
 }
 
-/* Unban a (or everything when a is NULL) in j; note each in done. */
+/*
+ * Unban a (or everything when a is NULL) in j; note each in done.  by is
+ * "jailctl" (the whole fleet) or "jailctl-local" (only here).
+ */
 static void
-ctl_cmd_unban_jail(
-    struct daemon *d, struct jail *j, const struct addr *a, json_t *done)
+ctl_cmd_unban_jail(struct daemon *d, struct jail *j, const struct addr *a,
+    json_t *done, const char *by)
 {
 	struct jail_ban **v;
 	size_t n, i;
 
 	if (a != NULL) {
-		if (daemon_unban(d, j, a, "jailctl") == 0)
+		if (daemon_unban(d, j, a, by) == 0)
 			json_array_append_new(
 			    done, json_pack("{s:s, s:o}", "jail", j->name,
 			              "addr", ctl_cmd_addr(a)));
@@ -448,7 +459,7 @@ ctl_cmd_unban_jail(
 		json_array_append_new(
 		    done, json_pack("{s:s, s:o}", "jail", j->name, "addr",
 		              ctl_cmd_addr(&v[i]->addr)));
-		daemon_unban(d, j, &v[i]->addr, "jailctl");
+		daemon_unban(d, j, &v[i]->addr, by);
 	}
 	free(v);
 }
@@ -503,6 +514,9 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	struct daemon *d = arg;
 	const char *name = ctl_cmd_arg(args, "jail");
 	int all = json_is_true(json_object_get(args, "all"));
+	const char *by = json_is_true(json_object_get(args, "local"))
+	                     ? "jailctl-local"
+	                     : "jailctl";
 	struct jail *j = NULL;
 	struct addr a;
 	json_t *done;
@@ -518,7 +532,7 @@ ctl_cmd_unban(void *arg, const struct ctl_peer *peer, json_t *args,
 	for (i = 0; i < daemon_njails(d); i++) {
 		if (j == NULL || j == daemon_jail(d, i))
 			ctl_cmd_unban_jail(
-			    d, daemon_jail(d, i), all ? NULL : &a, done);
+			    d, daemon_jail(d, i), all ? NULL : &a, done, by);
 	}
 	daemon_flush(d);
 	if (!all && json_array_size(done) == 0) {
@@ -556,12 +570,13 @@ ctl_cmd_history_one(const struct store_ban *b, void *arg)
 	json_t *bans = arg;
 
 	json_array_append_new(bans,
-	    json_pack("{s:s, s:o, s:I, s:o, s:i, s:s, s:b, s:o, s:o}", "jail",
-	        b->jail, "addr", ctl_cmd_addr(&b->addr), "start",
+	    json_pack("{s:s, s:o, s:I, s:o, s:i, s:s, s:b, s:o, s:o, s:o}",
+	        "jail", b->jail, "addr", ctl_cmd_addr(&b->addr), "start",
 	        (json_int_t)b->start, "end", ctl_cmd_time(b->end), "failures",
 	        b->failures, "reason", b->reason, "active", b->active, "lifted",
 	        ctl_cmd_time(b->lifted), "lifted_by",
-	        b->lifted_by[0] ? json_string(b->lifted_by) : json_null()));
+	        b->lifted_by[0] ? json_string(b->lifted_by) : json_null(),
+	        "origin", ctl_cmd_origin(b->origin)));
 	return 0;
 }
 
@@ -648,12 +663,26 @@ ctl_cmd_ping(void *arg, const struct ctl_peer *peer, json_t *args,
 	return json_pack("{s:s}", "version", PACKAGE_VERSION);
 }
 
+/* The fleet: this node, the others, the queue. */
+static json_t *
+ctl_cmd_fleet(void *arg, const struct ctl_peer *peer, json_t *args,
+    const char **code, char **msg)
+{
+	struct daemon *d = arg;
+
+	if (daemon_fleet(d) == NULL)
+		return ctl_cmd_fail(code, msg, "no-fleet", "%s",
+		    "no [fleet] in jaild.conf: this node shares nothing");
+	return fleet_json(daemon_fleet(d));
+}
+
 const struct ctl_cmd ctl_cmd_table[] = {
     {"ping", ctl_cmd_ping, 0},
     {"status", ctl_cmd_status, 0},
     {"list", ctl_cmd_list, 0},
     {"history", ctl_cmd_history, 0},
     {"metrics", ctl_cmd_metrics, 0},
+    {"fleet", ctl_cmd_fleet, 0},
     {"ban", ctl_cmd_ban, CTL_PRIVILEGED},
     {"unban", ctl_cmd_unban, CTL_PRIVILEGED},
     {"reload", ctl_cmd_reload, CTL_PRIVILEGED},

@@ -19,6 +19,7 @@
 #include "daemon_private.h"
 #include "duration.h"
 #include "escalate.h"
+#include "fleet.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -295,6 +296,49 @@ daemon_escalate(struct daemon *d, struct jail *j, const struct jail_ban *b,
 	return pb;
 }
 
+/*
+ * Record ban nb of j (in force already: re-timed) in the store, the
+ * expiry heap and the actions' queue.  A remote ban (nb->origin set)
+ * never shortens one in force.
+ */
+static struct jail_ban *
+daemon_ban_record(struct daemon *d, struct jail *j, const struct jail_ban *in,
+    const char *matches)
+{
+	struct jail_ban nb = *in, *b;
+	const struct addr *a = &nb.addr;
+
+	if ((b = jail_ban_get(j, a)) != NULL) {
+		if (nb.origin[0] != '\0' &&
+		    (b->end == 0 || (nb.end != 0 && nb.end <= b->end)))
+			return b;
+		b->end = nb.end;
+		daemon_store_op_update(d, b->id, b->end, NULL);
+	} else {
+		struct store_ban sb;
+
+		memset(&sb, 0, sizeof sb);
+		snprintf(sb.jail, sizeof sb.jail, "%s", j->name);
+		sb.addr = *a;
+		sb.start = nb.start;
+		sb.end = nb.end;
+		sb.failures = nb.failures;
+		snprintf(sb.reason, sizeof sb.reason, "%s", nb.reason);
+		snprintf(sb.origin, sizeof sb.origin, "%s", nb.origin);
+		sb.active = 1;
+		daemon_store_op_insert(d, &sb);
+		nb.id = sb.id;
+		b = jail_ban_add(j, &nb);
+		j->stats.total_bans++;
+	}
+	if (b->end != 0) {
+		banq_push(d->banq, b->end, j, a);
+		daemon_arm_expiry(d);
+	}
+	daemon_pending_add(d, j, b, 0, matches);
+	return b;
+}
+
 const struct jail_ban *
 daemon_ban(struct daemon *d, struct jail *j, const struct addr *a,
     int64_t bantime, int failures, const char *reason, const char *matches,
@@ -314,30 +358,9 @@ daemon_ban(struct daemon *d, struct jail *j, const struct addr *a,
 	nb.end = bantime == DURATION_FOREVER ? 0 : now + bantime;
 	nb.failures = failures;
 	snprintf(nb.reason, sizeof nb.reason, "%s", reason);
-	if ((b = jail_ban_get(j, a)) != NULL) {
-		b->end = nb.end;
-		daemon_store_op_update(d, b->id, b->end, NULL);
-	} else {
-		struct store_ban sb;
-
-		memset(&sb, 0, sizeof sb);
-		snprintf(sb.jail, sizeof sb.jail, "%s", j->name);
-		sb.addr = *a;
-		sb.start = nb.start;
-		sb.end = nb.end;
-		sb.failures = failures;
-		snprintf(sb.reason, sizeof sb.reason, "%s", reason);
-		sb.active = 1;
-		daemon_store_op_insert(d, &sb);
-		nb.id = sb.id;
-		b = jail_ban_add(j, &nb);
-		j->stats.total_bans++;
-	}
-	if (b->end != 0) {
-		banq_push(d->banq, b->end, j, a);
-		daemon_arm_expiry(d);
-	}
-	daemon_pending_add(d, j, b, 0, matches);
+	b = daemon_ban_record(d, j, &nb, matches);
+	fleet_publish(
+	    d->fleet, j, FLEET_BAN, a, b->start, b->end, failures, reason);
 	addr_format(a, text, sizeof text);
 	duration_format(bantime, dur, sizeof dur);
 	log_info("jail %s: ban %s for %s (%s, %d failures)", j->name, text, dur,
@@ -345,6 +368,32 @@ daemon_ban(struct daemon *d, struct jail *j, const struct addr *a,
 	if (grows && j->subnet.threshold > 0 && addr_is_host(a))
 		return daemon_escalate(d, j, b, matches);
 	return b;
+}
+
+const struct jail_ban *
+daemon_ban_remote(struct daemon *d, struct jail *j, const struct addr *a,
+    time_t end, int failures, const char *reason, const char *origin)
+{
+	struct jail_ban nb;
+	char text[ADDR_STRLEN];
+
+	memset(&nb, 0, sizeof nb);
+	nb.addr = *a;
+	nb.start = time(NULL);
+	nb.end = end;
+	nb.failures = failures;
+	snprintf(nb.reason, sizeof nb.reason, "%s", reason);
+	snprintf(nb.origin, sizeof nb.origin, "%s", origin);
+	addr_format(a, text, sizeof text);
+	log_info("jail %s: ban %s from fleet node %s (%s, until %lld)", j->name,
+	    text, origin, reason, (long long)end);
+	return daemon_ban_record(d, j, &nb, NULL);
+}
+
+struct fleet *
+daemon_fleet(const struct daemon *d)
+{
+	return d->fleet;
 }
 
 int
@@ -358,6 +407,9 @@ daemon_unban(
 		return -1;
 	daemon_store_op_update(d, b->id, time(NULL), by);
 	daemon_pending_add(d, j, b, 1, NULL);
+	if (strcmp(by, "jailctl") == 0)
+		fleet_publish(
+		    d->fleet, j, FLEET_UNBAN, a, time(NULL), 0, 0, by);
 	j->stats.total_unbans++;
 	addr_format(a, text, sizeof text);
 	log_info("jail %s: unban %s (%s)", j->name, text, by);
@@ -428,6 +480,7 @@ daemon_restore_one(const struct store_ban *sb, void *arg)
 	b.end = sb->end;
 	b.failures = sb->failures;
 	snprintf(b.reason, sizeof b.reason, "%s", sb->reason);
+	snprintf(b.origin, sizeof b.origin, "%s", sb->origin);
 	jail_ban_add(j, &b);
 	if (b.end != 0)
 		banq_push(ra->d->banq, b.end, j, &b.addr);
@@ -739,6 +792,10 @@ daemon_create(uv_loop_t *loop, const struct daemon_opts *opts,
 		goto fail;
 	if (daemon_actions_start(d, d->jails, d->njails, cause) != 0)
 		goto fail;
+	if (d->config->fleet != NULL &&
+	    (d->fleet = fleet_create(
+	         loop, d, d->config->fleet, d->store, cause)) == NULL)
+		goto fail;
 	daemon_source_create_all(d);
 	daemon_arm_expiry(d);
 	uv_timer_start(
@@ -803,6 +860,7 @@ daemon_free(struct daemon *d)
 	daemon_source_free_all(d);
 	if (d->store != NULL)
 		daemon_store_final(d);
+	fleet_free(d->fleet);
 	ctl_free(d->ctl);
 	metrics_free(d->metrics);
 	free(d->restart_needed);

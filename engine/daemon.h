@@ -65,7 +65,21 @@ const struct jail_ban *daemon_ban(struct daemon *, struct jail *j,
  * so an acknowledged ban survives a kill -9 that follows the reply.
  */
 void daemon_flush(struct daemon *);
-/* Lift the ban of exactly a in j; by says who ("jailctl", "expired"). */
+/*
+ * Apply a ban another node of the fleet made (origin), ending at end (0:
+ * permanent): stored with its origin, never shared again, and never
+ * shortening a ban already in force.
+ */
+const struct jail_ban *daemon_ban_remote(struct daemon *, struct jail *j,
+    const struct addr *a, time_t end, int failures, const char *reason,
+    const char *origin);
+/* The fleet link, or NULL. */
+struct fleet *daemon_fleet(const struct daemon *);
+/*
+ * Lift the ban of exactly a in j; by says who ("jailctl", "expired").
+ * "jailctl" also lifts it on every node of the fleet; "jailctl-local"
+ * only here.
+ */
 int daemon_unban(
     struct daemon *, struct jail *j, const struct addr *a, const char *by);
 /* Re-read the config; swapped in only if valid.  Bans are kept. */

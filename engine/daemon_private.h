@@ -106,6 +106,7 @@ struct daemon {
 	struct service_pidfile *pidfile;
 	struct metrics *metrics;
 	char *restart_needed; /* [jaild] keys the last reload left alone */
+	struct fleet *fleet; /* [fleet], or NULL */
 };
 
 /* daemon.c: the life cycle, bans and the end of a turn. */

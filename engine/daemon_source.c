@@ -6,6 +6,7 @@
 
 #include "daemon_private.h"
 #include "filter_set.h"
+#include "fleet.h"
 #include "jail.h"
 #include "journal.h"
 #include "log.h"
@@ -71,6 +72,10 @@ daemon_source_line_cb(
 				cause = NULL;
 			}
 			free(copy);
+			break;
+		case JAIL_FAILURE:
+			fleet_publish(daemon_fleet(ds->d), j, FLEET_FAILURE,
+			    &ev.addr, ev.when, 0, 1, "failure");
 			break;
 		case JAIL_SATURATION:
 			log_info("jail %s: saturation signal (%llu seen)",

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon_private.h"
+#include "fleet.h"
 #include "jail.h"
 #include "log.h"
 #include "source.h"
@@ -259,6 +260,7 @@ daemon_store_ops_commit(struct daemon *d)
 {
 	size_t i, nins = 0, nfailed = 0;
 	char first[256] = "";
+	int fleet_rc;
 
 	daemon_store_check(d);
 	d->ins = xreallocarray(d->ins, d->nops + 1, sizeof *d->ins);
@@ -270,8 +272,11 @@ daemon_store_ops_commit(struct daemon *d)
 			snprintf(
 			    first, sizeof first, "%s", store_errmsg(d->store));
 	}
+	fleet_rc = fleet_store_write(d->fleet, d->store);
 	if (store_commit(d->store) != 0)
 		return -1;
+	if (fleet_rc == 0)
+		fleet_store_done(d->fleet);
 	if (nfailed > 0)
 		log_warnx(
 		    "store: %zu writes failed, the first: %s", nfailed, first);
@@ -303,7 +308,7 @@ daemon_store_retry_cb(uv_timer_t *h)
 void
 daemon_store_flush(struct daemon *d)
 {
-	if (d->nops == 0 || d->store_down)
+	if ((d->nops == 0 && !fleet_store_dirty(d->fleet)) || d->store_down)
 		return;
 	if (daemon_store_ops_commit(d) == 0)
 		return;
@@ -384,7 +389,8 @@ daemon_store_final(struct daemon *d)
 {
 	size_t i;
 
-	if (d->nops > 0 && daemon_store_ops_commit(d) != 0) {
+	if ((d->nops > 0 || fleet_store_dirty(d->fleet)) &&
+	    daemon_store_ops_commit(d) != 0) {
 		log_warnx("store: %zu writes could not be committed at stop "
 		          "(%s): their log lines will be read again",
 		    d->nops, store_errmsg(d->store));

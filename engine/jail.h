@@ -29,6 +29,7 @@ struct jail_ban {
 	time_t end; /* 0: permanent */
 	int failures;
 	char reason[32];
+	char origin[64]; /* fleet: the node it came from; "" here */
 };
 
 struct jail_stats {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "fleet.h"
 #include "log.h"
 #include "metrics.h"
 #include "tracker.h"
@@ -291,6 +292,7 @@ metrics_render(struct daemon *d, const struct metrics *m)
 	metrics_render_sources(f, d);
 	metrics_render_jails(f, d);
 	metrics_render_actions(f, d);
+	fleet_metrics_render(f, daemon_fleet(d));
 	if (m != NULL)
 		metrics_render_lag(f, m);
 	if (fclose(f) != 0) {

@@ -42,7 +42,7 @@ enum store_stmt_id {
 
 #define STORE_BAN_COLUMNS                                                      \
 	"id, jail, addr, family, prefixlen, start, \"end\", failures, "        \
-	"reason, active, lifted, lifted_by"
+	"reason, active, lifted, lifted_by, origin"
 
 /* Indexed by enum store_stmt_id; all prepared once in store_open. */
 static const char *const store_stmt_sql[STORE_STMT_MAX] = {
@@ -52,8 +52,8 @@ static const char *const store_stmt_sql[STORE_STMT_MAX] = {
     [STORE_STMT_ROLLBACK] = "ROLLBACK",
     [STORE_STMT_BAN_INSERT] =
         "INSERT INTO bans (jail, addr, family, prefixlen, start, \"end\", "
-        "failures, reason, active, lifted, lifted_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 0, NULL)",
+        "failures, reason, active, lifted, lifted_by, origin) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 0, NULL, ?9)",
     /* An expiry keeps lifted = 0 and clamps end to when it happened. */
     [STORE_STMT_BAN_LIFT] =
         "UPDATE bans SET active = 0, lifted = ?2, lifted_by = ?3, "
@@ -124,6 +124,15 @@ static const char *const store_migrations[] = {
     "family INT NOT NULL, first INT NOT NULL, last INT NOT NULL, "
     "count INT NOT NULL, PRIMARY KEY (jail, addr));"
     "CREATE INDEX good_senders_last ON good_senders (last);",
+    /*
+     * 3 -> 4: the fleet.  origin: the node a ban came from (NULL: here);
+     * fleet_outbox: events not yet in PostgreSQL (fleet_store.c).
+     */
+    "ALTER TABLE bans ADD COLUMN origin TEXT;"
+    "CREATE TABLE fleet_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "kind TEXT NOT NULL, jail TEXT NOT NULL, addr TEXT NOT NULL, "
+    "start INT NOT NULL, \"end\" INT NOT NULL, failures INT NOT NULL, "
+    "reason TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] ==
@@ -296,6 +305,7 @@ store_ban_row(sqlite3_stmt *st, struct store_ban *b)
 	b->active = sqlite3_column_int(st, 9);
 	b->lifted = (time_t)sqlite3_column_int64(st, 10);
 	store_column_copy(st, 11, b->lifted_by, sizeof b->lifted_by);
+	store_column_copy(st, 12, b->origin, sizeof b->origin);
 	return 0;
 }
 
@@ -942,6 +952,8 @@ store_ban_insert(struct store *s, struct store_ban *b)
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->end);
 	sqlite3_bind_int(st, 7, b->failures);
 	store_bind_text(st, 8, b->reason, sizeof b->reason);
+	if (b->origin[0] != '\0')
+		store_bind_text(st, 9, b->origin, sizeof b->origin);
 	if (store_step_done(s, st, "insert ban") == -1)
 		return -1;
 	b->id = sqlite3_last_insert_rowid(s->db);
@@ -1257,6 +1269,13 @@ store_good_purge(struct store *s, time_t cutoff)
 	if (store_step_done(s, st, "purge good senders") == -1)
 		return -1;
 	return sqlite3_changes(s->db);
+}
+
+/* The SQLite handle, for the fleet's own tables (fleet_store.c). */
+sqlite3 *
+store_sqlite(struct store *s)
+{
+	return s->db;
 }
 
 /* Why the last call failed; borrowed, valid until the next call. */

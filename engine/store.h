@@ -8,7 +8,7 @@
 
 #include "addr.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store_ban {
 	int64_t id;
@@ -21,6 +21,7 @@ struct store_ban {
 	int active;
 	time_t lifted; /* 0 while active or when it simply expired */
 	char lifted_by[32]; /* "expired", "jailctl", ... */
+	char origin[64]; /* fleet: the node it came from; "" here */
 };
 
 struct store_pos {
@@ -107,5 +108,8 @@ int store_good_foreach(struct store *, const char *jail, time_t since,
 int store_good_purge(struct store *, time_t cutoff);
 
 const char *store_errmsg(struct store *);
+
+/* The SQLite handle, for the fleet's tables (fleet_store.c); borrowed. */
+struct sqlite3 *store_sqlite(struct store *);
 
 #endif

@@ -24,6 +24,7 @@ struct jailctl_line {
 	char **ops;
 	int nops;
 	int all; /* --all */
+	int local; /* unban --local: this fleet node only */
 	int help; /* -h, --help */
 	int version;
 	char **pass; /* test: its own options and operands, in order */
@@ -125,6 +126,8 @@ jailctl_run_request(const struct jailctl_cmd *c, struct jailctl_line *l)
 		json_object_set_new(args, "all", json_true());
 		keys++; /* unban --all [JAIL] */
 	}
+	if (l->local)
+		json_object_set_new(args, "local", json_true());
 	for (i = 0; i < l->nops; i++)
 		rc |= jailctl_arg(args, keys[i], l->ops[i]);
 	if (rc != 0) {
@@ -287,7 +290,8 @@ static const struct jailctl_cmd jailctl_cmds[] = {
     {"ban", "JAIL ADDR[/LEN] [DURATION]", "ban by hand (DURATION -1: forever)",
         2, 3, 0, jailctl_run_request, {"jail", "addr", "duration"},
         jailctl_output_ban},
-    {"unban", "ADDR [JAIL] | --all [JAIL]", "lift a ban, or all of them", 1, 2,
+    {"unban", "[--local] ADDR [JAIL] | --all [JAIL]",
+        "lift a ban (--local: on this fleet node only), or all of them", 1, 2,
         1, jailctl_run_request, {"addr", "jail"}, jailctl_output_unban},
     {"banned", "[ADDR]", "banned addresses, or the bans covering ADDR", 0, 1, 0,
         jailctl_run_banned, {NULL}, NULL},
@@ -304,6 +308,8 @@ static const struct jailctl_cmd jailctl_cmds[] = {
         jailctl_run_request, {"jail"}, jailctl_output_reload},
     {"metrics", "", "Prometheus text", 0, 0, 0, jailctl_run_request, {NULL},
         jailctl_output_metrics},
+    {"fleet", "", "fleet nodes, lag, queued events", 0, 0, 0,
+        jailctl_run_request, {NULL}, jailctl_output_fleet},
     {"test",
         "[-c CONFDIR] [--print-matched|unmatched|ignored] "
         "FILTER... | --all LOG",
@@ -390,6 +396,8 @@ jailctl_parse(struct jailctl_line *l, int argc, char **argv)
 			jailctl_pass(l, argc, argv, &i);
 		else if (strcmp(argv[i], "--all") == 0)
 			l->all = 1;
+		else if (strcmp(argv[i], "--local") == 0)
+			l->local = 1;
 		else {
 			jailctl_warnx("%s%sunknown option %s",
 			    l->cmd != NULL ? l->cmd : "",
@@ -442,6 +450,8 @@ jailctl_check(const struct jailctl_cmd *c, const struct jailctl_line *l)
 
 	if (l->all && !c->all)
 		what = "--all is not an option of this command";
+	else if (l->local && strcmp(c->name, "unban") != 0)
+		what = "--local is not an option of this command";
 	else if (l->all && l->nops > 1)
 		what = "too many arguments";
 	else if (!l->all && l->nops < c->min)

@@ -377,6 +377,20 @@ jailctl_output_jail_summary(const json_t *r)
 	free(logpaths);
 }
 
+/* A ban's reason, with the fleet node it came from if not this one. */
+static const char *
+jailctl_output_reason(const json_t *v, char *buf, size_t len)
+{
+	const char *origin = json_string_value(json_object_get(v, "origin"));
+	char tmp[64];
+	const char *reason = jailctl_output_get(v, "reason", tmp, sizeof tmp);
+
+	if (origin == NULL)
+		return reason;
+	snprintf(buf, len, "%.24s (from %.24s)", reason, origin);
+	return buf;
+}
+
 /* Print one jail: summary, then its bans. */
 static void
 jailctl_output_status_jail(const json_t *r)
@@ -401,7 +415,7 @@ jailctl_output_status_jail(const json_t *r)
 		row[2] = jailctl_output_time(
 		    json_object_get(v, "until"), "never", b[2], 64);
 		row[3] = jailctl_output_get(v, "failures", b[3], 64);
-		row[4] = jailctl_output_get(v, "reason", b[4], 64);
+		row[4] = jailctl_output_reason(v, b[4], 64);
 		jailctl_output_table_add(t, row);
 	}
 	fputc('\n', stdout);
@@ -444,7 +458,7 @@ jailctl_output_list(const json_t *r)
 		row[3] = jailctl_output_time(
 		    json_object_get(v, "until"), "never", b[3], 64);
 		row[4] = jailctl_output_get(v, "failures", b[4], 64);
-		row[5] = jailctl_output_get(v, "reason", b[5], 64);
+		row[5] = jailctl_output_reason(v, b[5], 64);
 		jailctl_output_table_add(t, row);
 	}
 	jailctl_output_table_print(t);
@@ -496,7 +510,7 @@ jailctl_output_history(const json_t *r)
 		row[3] = jailctl_output_time(
 		    json_object_get(v, "end"), "never", b[3], 64);
 		row[4] = jailctl_output_get(v, "failures", b[4], 64);
-		row[5] = jailctl_output_get(v, "reason", b[5], 64);
+		row[5] = jailctl_output_reason(v, b[5], 64);
 		row[6] = jailctl_output_history_state(v, b[6], sizeof b[6]);
 		jailctl_output_table_add(t, row);
 	}
@@ -638,4 +652,45 @@ jailctl_output_print(const json_t *result, void (*print)(const json_t *))
 		free(s);
 	} else
 		print(result);
+}
+
+/* Print this fleet node, then every node PostgreSQL knows. */
+void
+jailctl_output_fleet(const json_t *r)
+{
+	static const char *const h[] = {
+	    "NODE", "LAST SEEN", "APPLIED", "BEHIND", "QUEUED"};
+	struct jailctl_output_table *t;
+	const char *row[5];
+	char b[5][64];
+	json_t *v;
+	size_t i;
+
+	printf("node        %s (%s)\n", jailctl_output_get(r, "node", b[0], 64),
+	    json_is_true(json_object_get(r, "connected")) ? "connected"
+	                                                  : "PostgreSQL down");
+	printf("queued      %s events not yet sent\n",
+	    jailctl_output_get(r, "queued", b[0], 64));
+	printf("events      %s sent, %s received, %s applied, %s refused, "
+	       "%s ignored here\n",
+	    jailctl_output_get(r, "sent", b[0], 64),
+	    jailctl_output_get(r, "received", b[1], 64),
+	    jailctl_output_get(r, "applied", b[2], 64),
+	    jailctl_output_get(r, "refused", b[3], 64),
+	    jailctl_output_get(r, "ignored", b[4], 64));
+	printf("lag         %.3f s (the last remote event)\n\n",
+	    json_number_value(json_object_get(r, "lag")));
+	t = jailctl_output_table_create(5, h);
+	json_array_foreach(json_object_get(r, "nodes"), i, v)
+	{
+		row[0] = jailctl_output_get(v, "node", b[0], 64);
+		row[1] = jailctl_output_time(
+		    json_object_get(v, "last_seen"), "-", b[1], 64);
+		row[2] = jailctl_output_get(v, "applied", b[2], 64);
+		row[3] = jailctl_output_get(v, "behind", b[3], 64);
+		row[4] = jailctl_output_get(v, "queued", b[4], 64);
+		jailctl_output_table_add(t, row);
+	}
+	jailctl_output_table_print(t);
+	jailctl_output_table_free(t);
 }

@@ -30,6 +30,7 @@ void jailctl_output_ban(const json_t *);
 void jailctl_output_unban(const json_t *);
 void jailctl_output_reload(const json_t *);
 void jailctl_output_metrics(const json_t *);
+void jailctl_output_fleet(const json_t *);
 void jailctl_output_ping(const json_t *);
 void jailctl_output_banned(const json_t *);
 void jailctl_output_banned_by(const char *, const json_t *);

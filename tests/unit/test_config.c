@@ -11,6 +11,7 @@
 
 #include "conf_table.h"
 #include "config.h"
+#include "fleet_conf.h"
 #include "duration.h"
 
 static char cdir[64];
@@ -670,4 +671,46 @@ Test(config, error_action_that_is_not_a_regular_file)
 	config_test_has("/actions/record.local: not a regular file (a "
 	                "character device): only regular files, or symbolic "
 	                "links to them, are read");
+}
+
+/* [fleet]: keys checked, url needed, each jail's fleet key checked. */
+Test(config, fleet_section_and_jail_key)
+{
+	struct config *cfg;
+
+	config_test_base("[test]\nenabled = 1\nlogpath = /l\nfleet = sahre\n"
+	                 "[other]\nenabled = 1\nlogpath = /l\nfilter = test\n"
+	                 "fleet = share\n");
+	config_test_fails();
+	config_test_has("/jails.d/a.conf:4: fleet: 'sahre' is not off, share "
+	                "or count");
+	config_test_has("/jails.d/a.conf:9: fleet = share, but jaild.conf has "
+	                "no [fleet] section with a url");
+	conf_errors_clear(&errs);
+	config_test_put("jaild.local", "[fleet]\nnode = mx1\nminprefix4 = 40\n"
+	                               "colour = blue\n");
+	config_test_fails();
+	config_test_has("/jaild.local:1: [fleet]: url (a PostgreSQL conninfo "
+	                "or URI) is needed");
+	config_test_has("/jaild.local:3: minprefix4 must be between 1 and 32");
+	config_test_has("/jaild.local:4: unknown key 'colour' in [fleet]");
+	conf_errors_clear(&errs);
+	config_test_base("[test]\nenabled = 1\nlogpath = /l\nfleet = count\n");
+	config_test_put("jaild.local", "[fleet]\nurl = host=/tmp dbname=x\n");
+#ifdef HAVE_LIBPQ
+	cfg = config_load(cdir, &errs);
+	cr_assert_not_null(cfg, "%s", errs.n > 0 ? errs.msgs[0] : "");
+	cr_assert_str_eq(cfg->fleet->url, "host=/tmp dbname=x");
+	cr_assert_eq(cfg->fleet->minprefix4, 16);
+	cr_assert_eq(cfg->fleet->minprefix6, 32);
+	cr_assert_eq(fleet_conf_mode(cfg->jails[0]), FLEET_COUNT);
+	config_free(cfg);
+#else
+	/* Without libpq the fleet is refused, naming the section. */
+	(void)cfg;
+	config_test_fails();
+	config_test_has("/jaild.local:1: [fleet]: this jaild was built "
+	                "without libpq (PostgreSQL), so the fleet is "
+	                "unavailable");
+#endif
 }

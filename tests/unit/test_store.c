@@ -1106,3 +1106,23 @@ Test(store, close_null_and_errmsg)
 	store_close(NULL);
 	cr_assert_str_eq(store_errmsg(NULL), "no store");
 }
+
+/* A fleet ban keeps the node it came from; a local one has none. */
+Test(store, origin_round_trip)
+{
+	struct store *s = test_store_open(":memory:");
+	struct store_ban b = test_store_ban("j", "192.0.2.9", 10, 0);
+	struct test_store_list l;
+
+	snprintf(b.origin, sizeof b.origin, "%s", "mx2.example.org");
+	cr_assert_eq(store_ban_insert(s, &b), 0, "%s", store_errmsg(s));
+	test_store_insert(s, "j", "192.0.2.10", 10, 0);
+	test_store_active(s, &l);
+	cr_assert_eq(l.n, 2);
+	cr_assert_str_eq(l.bans[0].origin, "mx2.example.org");
+	cr_assert_str_eq(l.bans[1].origin, "");
+	test_store_history(s, "192.0.2.9", &l);
+	cr_assert_eq(l.n, 1);
+	cr_assert_str_eq(l.bans[0].origin, "mx2.example.org");
+	store_close(s);
+}
