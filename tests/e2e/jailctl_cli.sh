@@ -40,7 +40,7 @@ echo "$out" | grep -q '^  banned \[ADDR\]' || e2e_fail "jailctl --help: $out"
 expect 0 "$JAILCTL" help
 echo "$out" | grep -q '^  get JAIL KEY' || e2e_fail "jailctl help: $out"
 expect 0 "$JAILCTL" help unban
-echo "$out" | grep -q '^usage: .* unban ADDR \[JAIL\] | --all \[JAIL\]$' ||
+echo "$out" | grep -q '^usage: .* unban \[--local\] ADDR \[JAIL\] | --all \[JAIL\]$' ||
 	e2e_fail "jailctl help unban: $out"
 expect 0 "$JAILCTL" status -h
 echo "$out" | grep -q 'status \[JAIL | --all\]' || e2e_fail "status -h: $out"
