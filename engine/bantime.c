@@ -633,19 +633,6 @@ bantime_expr_eval(const struct bantime_expr *e, double time, double count,
 	return 0;
 }
 
-/* The jail's value of key, or NULL: its own, [DEFAULT]'s. */
-static const struct config_var *
-bantime_var(const struct jail_conf *jc, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < jc->nvars; i++) {
-		if (strcmp(jc->vars[i].key, key) == 0)
-			return &jc->vars[i];
-	}
-	return NULL;
-}
-
 /* The value of key with blanks trimmed into buf, or the table default. */
 static const char *
 bantime_value(const struct jail_conf *jc, const char *key, char *buf,
@@ -655,7 +642,7 @@ bantime_value(const struct jail_conf *jc, const char *key, char *buf,
 	const char *v;
 	size_t n;
 
-	*where = bantime_var(jc, key);
+	*where = config_var_find(jc->vars, jc->nvars, key);
 	if (*where != NULL)
 		v = (*where)->value;
 	else if ((t = conf_table_find(CONF_TABLE_JAIL, key)) != NULL)

@@ -26,11 +26,19 @@ struct config_load {
 const char *
 config_var_get(const struct config_var *vars, size_t n, const char *key)
 {
+	const struct config_var *v = config_var_find(vars, n, key);
+
+	return v != NULL ? v->value : NULL;
+}
+
+const struct config_var *
+config_var_find(const struct config_var *vars, size_t n, const char *key)
+{
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(vars[i].key, key) == 0)
-			return vars[i].value;
+			return &vars[i];
 	}
 	return NULL;
 }

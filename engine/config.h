@@ -133,5 +133,8 @@ char **config_filter_dirs(
 struct jail_conf *config_jail_find(const struct config *, const char *name);
 const char *config_var_get(
     const struct config_var *, size_t n, const char *key);
+/* The setting of key among vars (with its file:line), or NULL. */
+const struct config_var *config_var_find(
+    const struct config_var *, size_t n, const char *key);
 
 #endif

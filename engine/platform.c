@@ -37,25 +37,12 @@ platform_describe(void)
 	return buf;
 }
 
-/* The jail's own setting of key, or NULL. */
-static const struct config_var *
-platform_var(const struct jail_conf *jc, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < jc->nvars; i++) {
-		if (strcmp(jc->vars[i].key, key) == 0)
-			return &jc->vars[i];
-	}
-	return NULL;
-}
-
 /* Refuse a key of jc (or the jail line if unset) for a missing part. */
 static int
 platform_refuse(const struct jail_conf *jc, const char *key, const char *what,
     const char *option, struct conf_errors *errs)
 {
-	const struct config_var *v = platform_var(jc, key);
+	const struct config_var *v = config_var_find(jc->vars, jc->nvars, key);
 
 	conf_errors_add(errs, v != NULL ? v->file : jc->file,
 	    v != NULL ? v->line : jc->line,
@@ -77,7 +64,7 @@ platform_check_jail(const struct jail_conf *jc, struct conf_errors *errs)
 	for (i = 0; i < jc->nactions; i++) {
 		if ((p & PLATFORM_NFTABLES) || jc->actions[i]->native == NULL)
 			continue;
-		v = platform_var(jc, "action");
+		v = config_var_find(jc->vars, jc->nvars, "action");
 		conf_errors_add(errs, v != NULL ? v->file : jc->file,
 		    jc->actions[i]->line,
 		    "jail %s: action: the native %s action (%s) is not "

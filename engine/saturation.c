@@ -81,19 +81,6 @@ struct saturation_job {
 	int rc;
 };
 
-/* The value and place of jail key key, or NULL if unset. */
-static const struct config_var *
-saturation_var(const struct jail_conf *jc, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < jc->nvars; i++) {
-		if (strcmp(jc->vars[i].key, key) == 0)
-			return &jc->vars[i];
-	}
-	return NULL;
-}
-
 /* Check one numeric key against the table (default dflt); *out gets it. */
 static int
 saturation_num(const struct jail_conf *jc, const char *key, const char *dflt,
@@ -101,7 +88,7 @@ saturation_num(const struct jail_conf *jc, const char *key, const char *dflt,
 {
 	const struct conf_table_entry *t =
 	    conf_table_find(CONF_TABLE_JAIL, key);
-	const struct config_var *v = saturation_var(jc, key);
+	const struct config_var *v = config_var_find(jc->vars, jc->nvars, key);
 	char *why = NULL;
 
 	if (t == NULL || conf_table_check(t, v ? v->value : dflt, out, &why)) {
@@ -118,8 +105,10 @@ static int
 saturation_words(
     const struct jail_conf *jc, struct saturation_opts *o, char **cause)
 {
-	const struct config_var *m = saturation_var(jc, "saturation.mode");
-	const struct config_var *w = saturation_var(jc, "saturation.watch");
+	const struct config_var *m =
+	    config_var_find(jc->vars, jc->nvars, "saturation.mode");
+	const struct config_var *w =
+	    config_var_find(jc->vars, jc->nvars, "saturation.watch");
 
 	o->mode = SATURATION_BAN;
 	if (m != NULL && strcmp(m->value, "report") == 0)
