@@ -43,6 +43,7 @@ struct ctl_client {
 	char *buf; /* CTL_PROTO_MAXLINE bytes of a partial line */
 	size_t len;
 	int closing;
+	int counted; /* holds one of the CTL_MAXCLIENTS places */
 	LIST_ENTRY(ctl_client) entry;
 };
 
@@ -338,9 +339,6 @@ ctl_client_closed(uv_handle_t *h)
 
 	if (--c->nhandles == 0) {
 		LIST_REMOVE(c, entry);
-		ctl->nclients--;
-		if (c->peer.uid != 0)
-			ctl->nplain--;
 		free(c->buf);
 		free(c);
 	}
@@ -351,6 +349,17 @@ ctl_client_closed(uv_handle_t *h)
 static void
 ctl_client_close(struct ctl_client *c)
 {
+	/*
+	 * Give the place back now, not in the close callbacks a turn later:
+	 * a flood of refused clients must not fill the table and lock root
+	 * out meanwhile.
+	 */
+	if (c->counted) {
+		c->counted = 0;
+		c->ctl->nclients--;
+		if (c->peer.uid != 0)
+			c->ctl->nplain--;
+	}
 	c->closing = 1;
 	if (uv_is_closing((uv_handle_t *)&c->pipe))
 		return;
@@ -727,6 +736,7 @@ ctl_accept(uv_stream_t *server, int status)
 	c->peer.uid = 0; /* counted as root until known */
 	LIST_INSERT_HEAD(&ctl->clients, c, entry);
 	ctl->nclients++;
+	c->counted = 1;
 	ctl->nhandles += 2;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
 	    ctl_client_peer(c) != 0) {
