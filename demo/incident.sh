@@ -48,7 +48,11 @@ trap 'exit 143' TERM
 # "ip netns exec" execs its command, so $! below is jaild's own pid.
 run=
 action=nftables
-if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
+parts=$(timeout 10 "$JAILD" -V 2>/dev/null)
+if ! echo "$parts" | grep -q '+nftables'; then
+	action=log
+	echo "(this jaild is built without nftables: banning through the log action)"
+elif [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
 	NSUP=1
 	run="ip netns exec $NS"
 else
@@ -59,6 +63,9 @@ fi
 mkdir -p "$T/conf/jails.d"
 cp -r "$top/filters" "$top/actions" "$T/conf/"
 cp "$top/jails.d/sendmail.conf" "$T/conf/jails.d/"
+# The saturation response needs the connection lister (sockdiag).
+echo "$parts" | grep -q '+sockdiag' ||
+	sed -i 's/^saturation\.filter/#&/' "$T/conf/jails.d/sendmail.conf"
 cat >"$T/conf/jaild.conf" <<EOC
 [jaild]
 socket = $T/jaild.sock

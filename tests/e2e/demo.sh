@@ -24,6 +24,7 @@ echo "$out" | grep -q 'autoreconf -fi && ./configure && make' ||
 mkdir -p "$T/fake/engine" "$T/fake/jailctl"
 cat >"$T/fake/engine/jaild" <<EOS
 #!/bin/sh
+[ "\$1" = -V ] && { echo "jaild 0 (+nftables +sockdiag +systemd)"; exit 0; }
 echo \$\$ >"$T/fake.pid"
 exec sleep 300
 EOS

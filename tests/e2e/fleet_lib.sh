@@ -17,6 +17,7 @@ fleet_check() {
 	done
 	grep -q 'HAVE_LIBPQ=1' "$top_builddir/Makefile" 2>/dev/null ||
 		e2e_skip "jaild was built without libpq (configure --with-libpq)"
+	[ -n "${FLEET_ACTION:-}" ] || e2e_need nftables
 }
 
 # Run a PostgreSQL command as nobody (in namespace $FLEET_PG_NS if set).

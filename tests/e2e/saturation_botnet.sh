@@ -25,6 +25,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lab/lab.sh"
 
+e2e_need sockdiag
+e2e_need nftables
 why=$(lab_missing)
 [ -z "$why" ] || e2e_skip "$why"
 SAT_RUNS=${SAT_RUNS:-1}

@@ -10,6 +10,7 @@
 for c in sqlite3 nft ip; do
 	command -v "$c" >/dev/null || e2e_skip "$c is not installed"
 done
+e2e_need nftables # the kernel set is half of "no ban lost"
 e2e_setup
 NS=jd-faults-$$
 ip netns add "$NS" 2>/dev/null || e2e_skip "cannot create a network namespace"
