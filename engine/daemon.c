@@ -572,6 +572,20 @@ daemon_ctl_group(const char *key, const char *name)
 	return gr->gr_gid;
 }
 
+/*
+ * The control socket's group from cf, and in *admin the admin group.
+ * Without ctl_group the admins own the socket, or they could not reach it.
+ */
+static gid_t
+daemon_socket_group(const struct config *cf, gid_t *admin)
+{
+	gid_t group;
+
+	*admin = daemon_ctl_group("ctl_admin_group", cf->ctl_admin_group);
+	group = daemon_ctl_group("ctl_group", cf->ctl_group);
+	return group != (gid_t)-1 ? group : *admin;
+}
+
 /* Create the directory holding path (the database's), mode 0700. */
 static void
 daemon_mkdir_parent(const char *path)
@@ -604,12 +618,8 @@ daemon_open(struct daemon *d, char **cause)
 		return -1;
 	}
 	daemon_store_watch(d);
-	admin = daemon_ctl_group("ctl_admin_group", d->config->ctl_admin_group);
-	group = daemon_ctl_group("ctl_group", d->config->ctl_group);
-	/* Without ctl_group the admins own the socket, or they could not
-	 * reach it. */
-	d->ctl = ctl_create(d->loop, sock, group != (gid_t)-1 ? group : admin,
-	    ctl_cmd_table, d, &why);
+	group = daemon_socket_group(d->config, &admin);
+	d->ctl = ctl_create(d->loop, sock, group, ctl_cmd_table, d, &why);
 	if (d->ctl == NULL) {
 		xasprintf(cause, "control socket %s: %s", sock, why);
 		free(why);
@@ -666,12 +676,8 @@ daemon_apply_groups(struct daemon *d)
 	gid_t group, admin;
 	char *cause = NULL;
 
-	admin = daemon_ctl_group("ctl_admin_group", d->config->ctl_admin_group);
-	group = daemon_ctl_group("ctl_group", d->config->ctl_group);
-	/* Without ctl_group the admins own the socket, or they could not
-	 * reach it. */
-	if (ctl_set_group(d->ctl, group != (gid_t)-1 ? group : admin, &cause) !=
-	    0) {
+	group = daemon_socket_group(d->config, &admin);
+	if (ctl_set_group(d->ctl, group, &cause) != 0) {
 		log_warnx("reload: ctl_group: %s", cause);
 		daemon_restart_note(d, "ctl_group");
 	}
